@@ -1,0 +1,189 @@
+"""A read-only view of one validated chat completions request, with the derived facts that
+matching, templating and generation ask about (last user message, tool names, prefill ...)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+
+
+def text_of(content: Any) -> str:
+    """The text of a message `content`: the string itself, or its text parts joined by newlines."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            part["text"]
+            for part in content
+            if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
+        )
+    return ""
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """The parsed JSON body plus the request's headers (names lower-cased) and bearer key."""
+
+    body: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+    api_key: str | None = None
+
+    # --- plain parameters ---
+    @property
+    def model(self) -> str:
+        return str(self.body.get("model", ""))
+
+    @property
+    def stream(self) -> bool:
+        return self.body.get("stream") is True
+
+    @property
+    def n(self) -> int:
+        n = self.body.get("n")
+        return n if isinstance(n, int) and n >= 1 else 1
+
+    @property
+    def max_tokens(self) -> int | None:
+        """`max_completion_tokens` if given, else `max_tokens`."""
+        for key in ("max_completion_tokens", "max_tokens"):
+            value = self.body.get(key)
+            if isinstance(value, int):
+                return value
+        return None
+
+    @property
+    def stop(self) -> tuple[str, ...]:
+        stop = self.body.get("stop")
+        if isinstance(stop, str):
+            return (stop,) if stop else ()
+        if isinstance(stop, list):
+            return tuple(s for s in stop if isinstance(s, str) and s)
+        return ()
+
+    @property
+    def is_prompt(self) -> bool:
+        """A legacy `prompt` request (text choices) rather than `messages`."""
+        return "messages" not in self.body and isinstance(self.body.get("prompt"), str)
+
+    @property
+    def prompt(self) -> str | None:
+        p = self.body.get("prompt")
+        return p if isinstance(p, str) else None
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        msgs = self.body.get("messages")
+        return [m for m in msgs if isinstance(m, dict)] if isinstance(msgs, list) else []
+
+    # --- tools and formats ---
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        tools = self.body.get("tools")
+        return [t for t in tools if isinstance(t, dict)] if isinstance(tools, list) else []
+
+    @cached_property
+    def tool_names(self) -> tuple[str, ...]:
+        names = []
+        for tool in self.tools:
+            fn = tool.get("function")
+            if isinstance(fn, dict) and isinstance(fn.get("name"), str):
+                names.append(fn["name"])
+        return tuple(names)
+
+    def tool_parameters(self, name: str) -> dict[str, Any] | None:
+        """The JSON Schema of the named tool's parameters, if the request offers that tool."""
+        for tool in self.tools:
+            fn = tool.get("function")
+            if isinstance(fn, dict) and fn.get("name") == name:
+                params = fn.get("parameters")
+                return params if isinstance(params, dict) else None
+        return None
+
+    @property
+    def tool_choice(self) -> str | None:
+        """`none`, `auto`, `required`, the forced function's name, or None when absent."""
+        choice = self.body.get("tool_choice")
+        if isinstance(choice, str):
+            return choice
+        if isinstance(choice, dict):
+            fn = choice.get("function")
+            if isinstance(fn, dict) and isinstance(fn.get("name"), str):
+                return str(fn["name"])
+        return None
+
+    @property
+    def forced_tool(self) -> str | None:
+        """The function named by an object `tool_choice`, if any."""
+        choice = self.body.get("tool_choice")
+        if isinstance(choice, dict):
+            return self.tool_choice
+        return None
+
+    @property
+    def response_format(self) -> Mapping[str, Any] | None:
+        rf = self.body.get("response_format")
+        return rf if isinstance(rf, dict) else None
+
+    @property
+    def response_format_type(self) -> str | None:
+        rf = self.response_format
+        return str(rf.get("type")) if rf is not None and "type" in rf else None
+
+    @property
+    def response_schema(self) -> dict[str, Any] | None:
+        """The JSON Schema the reply must satisfy (json_schema, or legacy json with a schema)."""
+        rf = self.response_format
+        if rf is None:
+            return None
+        if rf.get("type") == "json_schema":
+            js = rf.get("json_schema")
+            if isinstance(js, dict) and isinstance(js.get("schema"), dict):
+                return dict(js["schema"])
+        if rf.get("type") == "json" and isinstance(rf.get("schema"), dict):
+            return dict(rf["schema"])
+        return None
+
+    # --- conversation facts ---
+    def _texts(self, roles: tuple[str, ...]) -> list[str]:
+        return [text_of(m.get("content")) for m in self.messages if m.get("role") in roles]
+
+    @property
+    def last_user_message(self) -> str | None:
+        texts = self._texts(("user",))
+        if texts:
+            return texts[-1]
+        return self.prompt
+
+    @property
+    def system_message(self) -> str | None:
+        texts = self._texts(("system", "developer"))
+        return "\n".join(texts) if texts else None
+
+    @property
+    def message_texts(self) -> list[str]:
+        texts = [text_of(m.get("content")) for m in self.messages]
+        if self.prompt is not None:
+            texts.append(self.prompt)
+        return texts
+
+    @property
+    def has_tool_result(self) -> bool:
+        msgs = self.messages
+        return bool(msgs) and msgs[-1].get("role") == "tool"
+
+    @property
+    def prefill(self) -> str | None:
+        """The text of a last `assistant` message, which the reply must continue (seed 002)."""
+        msgs = self.messages
+        if msgs and msgs[-1].get("role") == "assistant" and not msgs[-1].get("tool_calls"):
+            return text_of(msgs[-1].get("content"))
+        return None
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A canonical text of the body minus the keys that only change the transport
+        (stream, stream_options), so stream and non-stream forms generate the same reply."""
+        body = {k: v for k, v in self.body.items() if k not in ("stream", "stream_options")}
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

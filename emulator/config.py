@@ -1,0 +1,55 @@
+"""One frozen configuration object for a server: where it binds, what it loads, how it behaves."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+USAGE_CHUNK_SHAPES = ("empty_choices", "openrouter", "none")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_SEED = 0
+DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+DEFAULT_JOURNAL_LIMIT = 1000
+DEFAULT_KEEPALIVE_TEXT = "OPENROUTER PROCESSING"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a server needs to know; build it once, never mutate it (use `replace`)."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    scenario_paths: tuple[str, ...] = ()
+    seed: int = DEFAULT_SEED
+    # Multiplies every wait of every timeline; 0 plays timelines with no waits at all.
+    time_scale: float = 1.0
+    # Strict mode: unknown request parameters are a 400, and a request that matches no
+    # scenario is a 404 instead of the built-in default reply.
+    strict: bool = False
+    # Accepted API keys; empty means any non-empty bearer token is accepted.
+    api_keys: tuple[str, ...] = ()
+    # Token required on /_emulator/* (header `Authorization: Bearer <token>`); None: open.
+    admin_token: str | None = None
+    journal_limit: int = DEFAULT_JOURNAL_LIMIT
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Shape of the final usage chunk of a stream (PROTOCOL D1).
+    usage_chunk: str = "empty_choices"
+    # The keep-alive comment sent right after the headers of every stream, and repeated every
+    # `keepalive_ms` while the first chunk is pending (PROTOCOL D5). 0 disables the repeats.
+    keepalive_text: str = DEFAULT_KEEPALIVE_TEXT
+    keepalive_ms: float = 0.0
+    # Unix time used for `created` and generation ids; None: the wall clock. Fixing it makes
+    # whole responses byte-identical across runs.
+    fixed_time: int | None = None
+    # Reload scenario files when they change.
+    watch: bool = False
+    # Extra model ids for GET /v1/models, beside the built-in list and the scenarios' models.
+    models: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with `changes` applied."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,255 @@
+"""The pure scenario model: what a scenario matches and how it answers.
+
+Everything here is a frozen value built by the loader (from YAML or a dict) and read by
+matching, generation and timeline compilation. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Union
+
+FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
+AFTER_SEQUENCE = ("repeat_last", "cycle", "fall_through")
+FAULT_KINDS = ("reset", "empty", "hang", "malformed_json")
+CHUNKING_KINDS = ("words", "chars", "tokens", "lines", "none")
+TEXT_OPERATORS = ("equals", "contains", "regex", "glob", "absent")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a scenario (or a part of one) was written: a file (or `<dict>`) and a 1-based line."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+# --- matching -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextMatcher:
+    """One operator applied to a piece of request text: equals, contains, regex, glob or absent."""
+
+    op: str
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """All given criteria must hold; a criterion left as None is not checked."""
+
+    model: TextMatcher | None = None
+    stream: bool | None = None
+    headers: tuple[tuple[str, TextMatcher], ...] = ()  # header names lower-cased
+    last_user_message: TextMatcher | None = None
+    system_message: TextMatcher | None = None
+    any_message: TextMatcher | None = None
+    tools: tuple[str, ...] | None = None  # the request offers at least these tool names
+    tool_choice: str | None = None  # none | auto | required | a function name
+    has_tool_result: bool | None = None  # the last message is a tool result
+    response_format: str | None = None  # text | json_object | json_schema | json
+    body: Mapping[str, Any] | None = None  # subset match on the JSON body
+    api_key: TextMatcher | None = None
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    """The inner error object `{code, message, metadata?}` (HTTP, in-band or per choice)."""
+
+    code: int
+    message: str
+    metadata: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.metadata is not None:
+            out["metadata"] = dict(self.metadata)
+        return out
+
+
+@dataclass(frozen=True)
+class ToolCallSpec:
+    """A tool call to return. `arguments` None: generated from the request's tool schema."""
+
+    name: str
+    arguments: Mapping[str, Any] | str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class ChoiceSpec:
+    """One choice of a reply. Content None with no tool calls and no refusal: generated text."""
+
+    content: str | None = None
+    reasoning: str | None = None
+    refusal: str | None = None
+    tool_calls: tuple[ToolCallSpec, ...] = ()
+    finish_reason: str | None = None  # None: derived (stop, length, tool_calls)
+    native_finish_reason: str | None = None
+    choice_error: ErrorBody | None = None
+
+    @property
+    def generates_content(self) -> bool:
+        return self.content is None and not self.tool_calls and self.refusal is None
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """How text is cut into stream deltas: words, chars, tokens, lines or none, `size` per delta."""
+
+    kind: str = "words"
+    size: int = 1
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Time between chunks: fixed `ms`, seeded jitter in [min_ms, max_ms], or one per chunk."""
+
+    ms: float = 0.0
+    min_ms: float | None = None
+    max_ms: float | None = None
+    per_chunk: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class KeepAlive:
+    """SSE comments sent while the first chunk is pending (PROTOCOL D5)."""
+
+    text: str = "OPENROUTER PROCESSING"
+    every_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class Framing:
+    """Wire-level faults of the SSE framing itself."""
+
+    line_ending: str = "\n"
+    split_every: int | None = None
+    stall_after: int | None = None
+    stall_ms: float = 30000.0
+    duplicate_done: bool = False
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One hand-written timeline entry of `stream.events`: kind is the YAML key, value its value.
+
+    Kinds: comment, wait_ms, content, reasoning, refusal, tool_call, raw, error, finish, usage,
+    done, disconnect.
+    """
+
+    kind: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """The `stream` block of a reply; every field has the behaviour of the plain router as default."""
+
+    chunking: Chunking = field(default_factory=Chunking)
+    chunks: tuple[str, ...] | None = None
+    ttft_ms: float = 0.0
+    interval: Interval = field(default_factory=Interval)
+    keepalive: KeepAlive | None = None  # None: the server's default keep-alive
+    error_after: int | None = None
+    error: ErrorBody | None = None
+    disconnect_after: int | None = None
+    done: bool = True
+    usage_chunk: str | None = None  # None: the server's default (PROTOCOL D1)
+    events: tuple[StreamEvent, ...] | None = None
+    framing: Framing = field(default_factory=Framing)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A 200 answer. The choice fields describe choice 0 (and every choice when `choices` is None)."""
+
+    choice: ChoiceSpec = field(default_factory=ChoiceSpec)
+    choices: tuple[ChoiceSpec, ...] | None = None
+    model: str | None = None  # None: the requested model
+    provider: str | None = None  # None: derived from the model's vendor prefix
+    usage: Mapping[str, Any] | None = None  # None: exact o200k counts
+    delay_ms: float = 0.0
+    stream: StreamSpec | None = None  # None: default streaming behaviour
+    system_fingerprint: str | None = None
+
+    def choice_specs(self, n: int) -> tuple[ChoiceSpec, ...]:
+        """The spec of each of `n` choices: the explicit list (padded with generated ones), or n copies."""
+        if self.choices is None:
+            return (self.choice,) * n
+        if len(self.choices) >= n:
+            return self.choices
+        return self.choices + (ChoiceSpec(),) * (n - len(self.choices))
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """An HTTP error in the router's envelope, `code` = `status`."""
+
+    status: int
+    message: str
+    metadata: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay_ms: float = 0.0
+    preset: str | None = None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A broken answer: reset, empty, hang (bounded by max_ms) or malformed_json."""
+
+    kind: str
+    max_ms: float = 30000.0
+    body: str | None = None  # malformed_json: the broken body to send
+
+
+Response = Union[Reply, ErrorReply, Fault]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named request pattern with the response (or sequence of responses) it gets."""
+
+    name: str
+    steps: tuple[Response, ...]
+    match: Match = field(default_factory=Match)
+    description: str = ""
+    priority: int = 0
+    after_sequence: str = "repeat_last"
+    strict: bool | None = None  # per-scenario strict mode for unknown parameters
+    source: SourceRef = field(default_factory=lambda: SourceRef("<dict>"))
+
+    @property
+    def is_sequence(self) -> bool:
+        return len(self.steps) > 1
+
+    def step(self, call_index: int) -> Response | None:
+        """The response for the 0-based `call_index`-th call, or None to fall through."""
+        count = len(self.steps)
+        if call_index < count:
+            return self.steps[call_index]
+        if self.after_sequence == "cycle":
+            return self.steps[call_index % count]
+        if self.after_sequence == "fall_through":
+            return None
+        return self.steps[-1]
+
+    def models(self) -> tuple[str, ...]:
+        """Model ids this scenario reports or matches literally (for GET /v1/models)."""
+        found: list[str] = []
+        m = self.match.model
+        if m is not None and m.op == "equals" and m.value:
+            found.append(m.value)
+        if m is not None and m.op == "glob" and m.value and not any(c in m.value for c in "*?["):
+            found.append(m.value)
+        for step in self.steps:
+            if isinstance(step, Reply) and step.model:
+                found.append(step.model)
+        return tuple(dict.fromkeys(found))

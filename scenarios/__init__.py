@@ -1,0 +1,1 @@
+"""Ready-made scenario files shipped as the `emulator.scenarios` resource package."""

@@ -1,0 +1,1 @@
+"""JSON Schemas shipped as the `emulator.schemas` resource package (read via importlib.resources)."""
