@@ -1,0 +1,200 @@
+"""Reply spec + request → a finished Completion: generated text (Faker, seeded), templates,
+stop sequences and max_tokens, prefill continuation, n choices, tool calls, structured output
+and exact usage. Pure: one seeded random generator per request and choice, no clock, no I/O."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from faker import Faker
+
+from emulator import protocol, tokens
+from emulator.chatrequest import ChatRequest
+from emulator.errors import GenerationError, RequestError
+from emulator.protocol import Choice, Completion, ToolCall
+from emulator.scenario import ChoiceSpec, Reply, ToolCallSpec
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Where a response is drawn from: the seed, the scenario and call, the time and serial number."""
+
+    seed: int
+    created: int
+    serial: int = 0  # the server's request counter: ids differ between identical requests
+    scenario: str | None = None
+    call_number: int = 1
+
+
+class Generator:
+    """Builds completions; holds the one Faker instance (seeded afresh before every use)."""
+
+    def __init__(self, locale: str = "en_US") -> None:
+        self.faker = Faker(locale)
+
+    def rng(self, draw: Draw, request: ChatRequest, *salt: object) -> random.Random:
+        """A generator seeded by seed, request and salt alone: same inputs, same values."""
+        parts = [str(draw.seed), request.fingerprint, *(str(s) for s in salt)]
+        return random.Random("\x00".join(parts))
+
+    def seeded_faker(self, rng: random.Random) -> Faker:
+        self.faker.seed_instance(rng.getrandbits(64))
+        return self.faker
+
+    def completion(self, reply: Reply, request: ChatRequest, draw: Draw) -> Completion:
+        model = reply.model or request.model
+        provider = reply.provider or protocol.provider_for(model)
+        specs = reply.choice_specs(request.n)
+        choices = tuple(
+            self._choice(i, spec, reply, request, draw, provider) for i, spec in enumerate(specs)
+        )
+        id_rng = self.rng(draw, request, "id", draw.serial)
+        return Completion(
+            id=protocol.generation_id(draw.created, id_rng),
+            created=draw.created,
+            model=model,
+            provider=provider,
+            choices=choices,
+            usage=usage_for(request, choices, reply.usage),
+            system_fingerprint=reply.system_fingerprint,
+            text_mode=request.is_prompt,
+        )
+
+    # --- one choice ---
+    def _choice(
+        self, index: int, spec: ChoiceSpec, reply: Reply, request: ChatRequest, draw: Draw, provider: str
+    ) -> Choice:
+        rng = self.rng(draw, request, "choice", index, draw.scenario or "", draw.call_number)
+        tool_calls = self._tool_calls(spec, request, rng)
+        content: str | None
+        if spec.content is not None:
+            content = self._render(spec.content, request, draw, rng)
+        elif reply.stream is not None and reply.stream.chunks is not None and index == 0:
+            content = "".join(reply.stream.chunks)
+        elif spec.generates_content and not tool_calls:
+            content = self._generated_content(request, rng)
+        else:
+            content = None
+        truncated = False
+        if content is not None and spec.finish_reason is None:
+            content, truncated = cut(content, request.stop, request.max_tokens)
+        finish = spec.finish_reason or _derived_finish(spec, tool_calls, truncated)
+        return Choice(
+            index=index,
+            content=content,
+            finish_reason=finish,
+            native_finish_reason=spec.native_finish_reason
+            or protocol.native_finish_reason(provider, finish),
+            reasoning=self._render(spec.reasoning, request, draw, rng) if spec.reasoning is not None else None,
+            refusal=self._render(spec.refusal, request, draw, rng) if spec.refusal is not None else None,
+            tool_calls=tool_calls,
+            error=spec.choice_error.to_json() if spec.choice_error is not None else None,
+        )
+
+    def _render(self, text: str, request: ChatRequest, draw: Draw, rng: random.Random) -> str:
+        if "{{" not in text:
+            return text
+        from emulator.templating import parse_template, template_context
+
+        ctx = template_context(request, draw.call_number, draw.scenario)
+        return parse_template(text).render(ctx, self.seeded_faker(rng))
+
+    def _generated_content(self, request: ChatRequest, rng: random.Random) -> str:
+        fmt = request.response_format_type
+        schema = request.response_schema
+        if schema is not None:
+            return json.dumps(self._json_for(schema, rng, "response_format"), ensure_ascii=False)
+        if fmt in ("json_object", "json", "json_schema"):
+            from emulator.jsongen import generate_object
+
+            return json.dumps(generate_object(rng, self.seeded_faker(rng)), ensure_ascii=False)
+        return self._prose(request, rng)
+
+    def _prose(self, request: ChatRequest, rng: random.Random) -> str:
+        faker = self.seeded_faker(rng)
+        text = " ".join(faker.sentences(nb=rng.randint(2, 4)))
+        prefill = request.prefill
+        if prefill:  # continue the prefill (seed 002): never repeat it, join it naturally
+            text = text[0].lower() + text[1:]
+            if not prefill[-1].isspace():
+                text = " " + text
+        return text
+
+    def _json_for(self, schema: Mapping[str, Any], rng: random.Random, where: str) -> Any:
+        from emulator.jsongen import generate_json
+
+        try:
+            return generate_json(schema, rng, self.seeded_faker(rng))
+        except GenerationError as exc:
+            raise RequestError(400, f"{where}: {exc}") from exc
+
+    # --- tool calls ---
+    def _tool_calls(self, spec: ChoiceSpec, request: ChatRequest, rng: random.Random) -> tuple[ToolCall, ...]:
+        wanted = spec.tool_calls
+        if not wanted and spec.generates_content and request.response_schema is None:
+            wanted = _forced_calls(request)
+        return tuple(self._tool_call(t, request, rng) for t in wanted)
+
+    def _tool_call(self, spec: ToolCallSpec, request: ChatRequest, rng: random.Random) -> ToolCall:
+        call_id = spec.id or protocol.tool_call_id(rng)
+        if isinstance(spec.arguments, str):
+            arguments = spec.arguments
+        elif spec.arguments is not None:
+            arguments = protocol.dumps(dict(spec.arguments))
+        else:
+            schema = request.tool_parameters(spec.name)
+            value = self._json_for(schema, rng, f"tools[{spec.name}].parameters") if schema else {}
+            arguments = protocol.dumps(value)
+        return ToolCall(id=call_id, name=spec.name, arguments=arguments)
+
+
+def _forced_calls(request: ChatRequest) -> tuple[ToolCallSpec, ...]:
+    """The default reply honours tool_choice: a named function or `required` gives a tool call."""
+    if request.forced_tool:
+        return (ToolCallSpec(name=request.forced_tool),)
+    if request.tool_choice == "required" and request.tool_names:
+        return (ToolCallSpec(name=request.tool_names[0]),)
+    return ()
+
+
+def _derived_finish(spec: ChoiceSpec, tool_calls: tuple[ToolCall, ...], truncated: bool) -> str:
+    if spec.choice_error is not None:
+        return "error"
+    if truncated:
+        return "length"
+    return "tool_calls" if tool_calls else "stop"
+
+
+def cut(text: str, stop: tuple[str, ...], max_tokens: int | None) -> tuple[str, bool]:
+    """Cut `text` before the first stop sequence, then to max_tokens; True when max_tokens cut it."""
+    positions = [p for p in (text.find(s) for s in stop) if p >= 0]
+    if positions:
+        text = text[: min(positions)]
+    if max_tokens is not None:
+        shorter = tokens.truncate(text, max_tokens)
+        if shorter != text:
+            return shorter, True
+    return text, False
+
+
+def usage_for(request: ChatRequest, choices: tuple[Choice, ...], given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Exact o200k usage (PROTOCOL §8); a scenario's `usage` overrides any of the numbers."""
+    computed = {
+        "prompt_tokens": tokens.prompt_tokens(request.body),
+        "completion_tokens": sum(_choice_tokens(c) for c in choices),
+    }
+    extra = dict(given or {})
+    usage: dict[str, Any] = {key: extra.pop(key, value) for key, value in computed.items()}
+    usage["total_tokens"] = extra.pop("total_tokens", usage["prompt_tokens"] + usage["completion_tokens"])
+    usage.update(extra)
+    return usage
+
+
+def _choice_tokens(choice: Choice) -> int:
+    texts = [choice.content, choice.reasoning, choice.refusal]
+    for call in choice.tool_calls:
+        texts += [call.name, call.arguments]
+    return sum(tokens.count(t) for t in texts if t)

@@ -1,0 +1,96 @@
+"""What each request was, what matched, what was actually played and how it ended. Bounded."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+REDACTED = "<redacted>"
+_SECRET_HEADERS = ("authorization", "x-api-key", "api-key")
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header names lower-cased; credentials replaced by a marker that keeps the scheme."""
+    out: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key in _SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] + " " if " " in value else ""
+            value = scheme + REDACTED
+        out[key] = value
+    return out
+
+
+@dataclass
+class PlayedEvent:
+    """One event as played: milliseconds since the request arrived, its kind, what was sent."""
+
+    t_ms: float
+    kind: str  # head | body | data | comment | done | error | raw | wait | close | drop | reset
+    data: str = ""
+
+
+@dataclass
+class JournalEntry:
+    seq: int
+    method: str
+    path: str
+    headers: dict[str, str]
+    started_at: float  # unix time the request arrived
+    body: Any = None
+    stream: bool = False
+    scenario: str | None = None
+    call_number: int | None = None
+    status: int | None = None
+    validation_errors: list[dict[str, str]] = field(default_factory=list)
+    ignored_params: list[str] = field(default_factory=list)
+    events: list[PlayedEvent] = field(default_factory=list)
+    client_aborted: bool = False
+    aborted_after: int | None = None  # how many events were played before the client went away
+    outcome: str = "pending"  # pending | completed | client_aborted | dropped | reset | failed
+    duration_ms: float | None = None
+    generation_id: str | None = None
+    completion: dict[str, Any] | None = None  # model, provider, usage, finish reasons, ...
+    error: str | None = None  # an unexpected server error, summarised
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome != "pending"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Journal:
+    """The request journal: oldest first, at most `limit` entries; safe to read from any thread."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=max(1, limit))
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def open(self, method: str, path: str, headers: Iterable[tuple[str, str]], started_at: float) -> JournalEntry:
+        with self._lock:
+            self._seq += 1
+            entry = JournalEntry(self._seq, method, path, redact_headers(headers), started_at)
+            self._entries.append(entry)
+            return entry
+
+    def entries(self, scenario: str | None = None) -> list[JournalEntry]:
+        with self._lock:
+            items = list(self._entries)
+        return [e for e in items if scenario is None or e.scenario == scenario]
+
+    def find_generation(self, generation_id: str) -> JournalEntry | None:
+        with self._lock:
+            return next((e for e in self._entries if e.generation_id == generation_id), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)

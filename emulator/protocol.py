@@ -1,0 +1,210 @@
+"""The wire shapes of PROTOCOL.md and nothing else: ids, the completion body, stream chunks,
+the usage chunk (D1), the in-band error event (§4.6) and SSE framing (D13)."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+ALNUM = string.ascii_letters + string.digits
+DONE = "[DONE]"
+SSE_HEADERS = (
+    ("Content-Type", "text/event-stream"),
+    ("Cache-Control", "no-cache"),
+    ("Connection", "keep-alive"),
+    ("X-Accel-Buffering", "no"),
+)
+JSON_CONTENT_TYPE = "application/json"
+
+
+def _alnum(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice(ALNUM) for _ in range(n))
+
+
+def generation_id(created: int, rng: random.Random) -> str:
+    """`gen-<unix>-<20 alphanumerics>`, the router's id format (PROTOCOL §3)."""
+    return f"gen-{created}-{_alnum(rng, 20)}"
+
+
+def tool_call_id(rng: random.Random) -> str:
+    """`call_` + 24 alphanumerics, as OpenAI upstreams pass through."""
+    return f"call_{_alnum(rng, 24)}"
+
+
+def dumps(value: Any) -> str:
+    """Compact one-line JSON, UTF-8 kept as is (an SSE data line must not contain a newline)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # a JSON string, as the API sends it (may be deliberately invalid)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One finished choice: what the model 'said' and why it stopped."""
+
+    index: int
+    content: str | None
+    finish_reason: str
+    native_finish_reason: str | None = None
+    reasoning: str | None = None
+    refusal: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    error: dict[str, Any] | None = None  # choice-level error (PROTOCOL §5.5)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """Everything a response says, independent of whether it is streamed."""
+
+    id: str
+    created: int
+    model: str
+    provider: str
+    choices: tuple[Choice, ...]
+    usage: dict[str, Any]
+    system_fingerprint: str | None = None
+    text_mode: bool = False  # a legacy `prompt` request: choices carry `text`, not `message`
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # --- non-streaming body (PROTOCOL §3; key order as in real router bodies) ---
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = self._head("chat.completion")
+        body["choices"] = [self._choice_json(c) for c in self.choices]
+        body["usage"] = dict(self.usage)
+        return body
+
+    def _head(self, obj: str) -> dict[str, Any]:
+        head: dict[str, Any] = {
+            "id": self.id,
+            "provider": self.provider,
+            "model": self.model,
+            "object": obj,
+            "created": self.created,
+        }
+        if self.system_fingerprint is not None:
+            head["system_fingerprint"] = self.system_fingerprint
+        return head
+
+    def _choice_json(self, c: Choice) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "logprobs": None,
+            "finish_reason": c.finish_reason,
+            "native_finish_reason": c.native_finish_reason,
+            "index": c.index,
+        }
+        if self.text_mode:
+            out["text"] = c.content or ""
+        else:
+            message: dict[str, Any] = {"role": "assistant", "content": c.content, "refusal": c.refusal}
+            if c.reasoning is not None:
+                message["reasoning"] = c.reasoning
+            if c.tool_calls:
+                message["tool_calls"] = [t.to_json() for t in c.tool_calls]
+            out["message"] = message
+        if c.error is not None:
+            out["error"] = c.error
+        return out
+
+    # --- stream chunks (PROTOCOL §4) ---
+    def chunk(self, choices: list[dict[str, Any]], usage: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A `chat.completion.chunk` with this completion's id, created and model on every chunk."""
+        out = self._head("chat.completion.chunk")
+        out["choices"] = choices
+        if usage is not None:
+            out["usage"] = usage
+        return out
+
+    def delta_choice(
+        self,
+        index: int,
+        delta: dict[str, Any],
+        finish_reason: str | None = None,
+        native_finish_reason: str | None = None,
+    ) -> dict[str, Any]:
+        if self.text_mode:
+            text = delta.get("content") or ""
+            return {"index": index, "text": text, "finish_reason": finish_reason,
+                    "native_finish_reason": native_finish_reason, "logprobs": None}
+        return {"index": index, "delta": delta, "finish_reason": finish_reason,
+                "native_finish_reason": native_finish_reason, "logprobs": None}
+
+    def usage_chunk(self, shape: str) -> dict[str, Any] | None:
+        """The one usage chunk before [DONE] (D1): `empty_choices`, `openrouter`, or None for `none`."""
+        if shape == "none":
+            return None
+        if shape == "openrouter":
+            choices = [
+                self.delta_choice(c.index, {"role": "assistant", "content": ""}, c.finish_reason,
+                                  c.native_finish_reason)
+                for c in self.choices
+            ]
+            return self.chunk(choices, dict(self.usage))
+        return self.chunk([], dict(self.usage))
+
+    def error_chunk(self, error: dict[str, Any]) -> dict[str, Any]:
+        """The in-band error event of a stream that has started (§4.6): error at the top level."""
+        return {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "provider": self.provider,
+            "error": error,
+            "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error",
+                         "native_finish_reason": "error"}],
+        }
+
+
+def sse_data(payload: str, line_ending: str = "\n") -> bytes:
+    """One `data:` event (D13: only data lines and comments)."""
+    return f"data: {payload}{line_ending}{line_ending}".encode()
+
+
+def sse_comment(text: str, line_ending: str = "\n") -> bytes:
+    return f": {text}{line_ending}{line_ending}".encode()
+
+
+# --- providers and native finish reasons -----------------------------------------------------
+
+_PROVIDERS = {
+    "openai": "OpenAI", "anthropic": "Anthropic", "google": "Google", "meta-llama": "Meta",
+    "mistralai": "Mistral", "deepseek": "DeepSeek", "x-ai": "xAI", "qwen": "Alibaba",
+    "cohere": "Cohere", "amazon": "Amazon Bedrock", "microsoft": "Azure", "nvidia": "Nvidia",
+}
+_NAME_HINTS = (("claude", "Anthropic"), ("gemini", "Google"), ("gemma", "Google"),
+               ("llama", "Meta"), ("mistral", "Mistral"), ("deepseek", "DeepSeek"),
+               ("grok", "xAI"), ("qwen", "Alibaba"))
+_NATIVE = {
+    "Anthropic": {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use",
+                  "content_filter": "refusal"},
+    "Google": {"stop": "STOP", "length": "MAX_TOKENS", "tool_calls": "STOP",
+               "content_filter": "SAFETY"},
+}
+
+
+def provider_for(model: str) -> str:
+    """The provider the router would report for `model`, from its vendor prefix or name."""
+    vendor, _, _ = model.partition("/")
+    if "/" in model and vendor in _PROVIDERS:
+        return _PROVIDERS[vendor]
+    lowered = model.lower()
+    for hint, provider in _NAME_HINTS:
+        if hint in lowered:
+            return provider
+    return "OpenAI"
+
+
+def native_finish_reason(provider: str, finish_reason: str) -> str:
+    """The upstream's raw finish reason for a normalized one (e.g. Anthropic `end_turn`)."""
+    return _NATIVE.get(provider, {}).get(finish_reason, finish_reason)

@@ -1,0 +1,434 @@
+"""Every response, streaming or not, compiles to a timeline of wire events that one writer
+plays: Head (status and headers), Send (bytes: a body, a data event, a comment, raw bytes),
+Wait (relative; the writer turns waits into absolute deadlines), Close, Drop (end abruptly).
+
+The streaming shortcuts of a scenario (chunking, ttft, intervals, keepalive, error_after,
+disconnect_after, framing) are sugar that builds the same timeline `stream.events` writes by hand.
+Pure: no I/O, no clock; jitter comes from the request's seeded generator.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Union
+
+from emulator import protocol, tokens
+from emulator.protocol import Completion
+from emulator.scenario import (
+    Chunking,
+    ErrorBody,
+    ErrorReply,
+    Fault,
+    Framing,
+    Interval,
+    StreamEvent,
+    StreamSpec,
+)
+
+
+@dataclass(frozen=True)
+class Head:
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Send:
+    data: bytes
+    kind: str  # body | data | comment | done | error | raw
+
+
+@dataclass(frozen=True)
+class Wait:
+    ms: float
+
+
+@dataclass(frozen=True)
+class Close:
+    """Finish the response normally (the chunked terminator for a stream)."""
+
+
+@dataclass(frozen=True)
+class Drop:
+    """End the connection abruptly: a TCP reset, or a plain close with no terminator."""
+
+    reset: bool = False
+
+
+Event = Union[Head, Send, Wait, Close, Drop]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    events: tuple[Event, ...]
+    stream: bool = False
+
+    @property
+    def status(self) -> int | None:
+        return next((e.status for e in self.events if isinstance(e, Head)), None)
+
+
+@dataclass(frozen=True)
+class StreamDefaults:
+    """Server-wide defaults a reply's `stream` block may override."""
+
+    usage_chunk: str = "empty_choices"
+    keepalive_text: str = "OPENROUTER PROCESSING"
+    keepalive_ms: float = 0.0
+
+
+DEFAULT_STREAM_ERROR = ErrorBody(502, "Provider returned error",
+                                 {"provider_name": None, "raw": "upstream connection reset"})
+
+
+# --- JSON, errors and faults -----------------------------------------------------------------
+
+
+def json_response(
+    status: int, body: Any, headers: Mapping[str, str] | None = None, delay_ms: float = 0.0
+) -> Timeline:
+    data = protocol.dumps(body).encode()
+    head = (("Content-Type", protocol.JSON_CONTENT_TYPE), *dict(headers or {}).items())
+    events: list[Event] = [Wait(delay_ms)] if delay_ms > 0 else []
+    events += [Head(status, head), Send(data, "body"), Close()]
+    return Timeline(tuple(events))
+
+
+def completion_response(completion: Completion, delay_ms: float = 0.0) -> Timeline:
+    return json_response(200, completion.to_json(), {"X-Generation-Id": completion.id}, delay_ms)
+
+
+def error_response(error: ErrorReply) -> Timeline:
+    body = ErrorBody(error.status, error.message, error.metadata).to_json()
+    return json_response(error.status, {"error": body}, error.headers, error.delay_ms)
+
+
+def fault_response(fault: Fault) -> Timeline:
+    if fault.kind == "reset":
+        return Timeline((Drop(reset=True),))
+    if fault.kind == "empty":
+        return Timeline((Drop(reset=False),))
+    if fault.kind == "hang":
+        return Timeline((Wait(fault.max_ms), Drop(reset=False)))
+    body = (fault.body if fault.body is not None else '{"id": "gen-broken", "choices": [').encode()
+    head = (("Content-Type", protocol.JSON_CONTENT_TYPE),)
+    return Timeline((Head(200, head), Send(body, "body"), Close()))
+
+
+# --- cutting text into deltas ------------------------------------------------------------------
+
+_WORD = re.compile(r"\s*\S+")
+
+
+def split_text(text: str, chunking: Chunking) -> list[str]:
+    """Cut `text` into deltas that join back to exactly `text`."""
+    if not text:
+        return []
+    size = max(1, chunking.size)
+    if chunking.kind == "none":
+        return [text]
+    if chunking.kind == "chars":
+        units = list(text)
+    elif chunking.kind == "lines":
+        units = text.splitlines(keepends=True)
+    elif chunking.kind == "tokens":
+        units = _token_units(text)
+    else:
+        units = _WORD.findall(text)
+        tail = text[len("".join(units)):]
+        if tail:  # trailing white space belongs to the last word
+            units = units[:-1] + [units[-1] + tail] if units else [tail]
+    return ["".join(units[i : i + size]) for i in range(0, len(units), size)]
+
+
+def _token_units(text: str) -> list[str]:
+    """One unit per o200k token, merging tokens that only together form whole UTF-8 characters."""
+    units: list[str] = []
+    pending = b""
+    enc = tokens.encoding()
+    for token in enc.encode_ordinary(text):
+        pending += enc.decode_single_token_bytes(token)
+        try:
+            units.append(pending.decode("utf-8"))
+            pending = b""
+        except UnicodeDecodeError:
+            continue
+    return units
+
+
+# --- streams -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Builder:
+    """Accumulates a stream's events while tracking content chunks for the shortcuts."""
+
+    completion: Completion
+    spec: StreamSpec
+    rng: random.Random
+    events: list[Event] = field(default_factory=list)
+    pieces_sent: int = 0
+    data_events: int = 0
+    ended: bool = False
+
+    @property
+    def eol(self) -> str:
+        return self.spec.framing.line_ending
+
+    def send(self, data: bytes, kind: str) -> None:
+        framing = self.spec.framing
+        if kind in ("data", "error", "done"):
+            self.data_events += 1
+            if framing.stall_after is not None and self.data_events == framing.stall_after:
+                self._split(data[: max(1, len(data) // 2)], kind)
+                self.events += [Wait(framing.stall_ms), Drop(reset=False)]
+                self.ended = True
+                return
+        self._split(data, kind)
+
+    def _split(self, data: bytes, kind: str) -> None:
+        step = self.spec.framing.split_every
+        if not step:
+            self.events.append(Send(data, kind))
+            return
+        self.events += [Send(data[i : i + step], kind) for i in range(0, len(data), step)]
+
+    def data(self, payload: Mapping[str, Any], kind: str = "data") -> None:
+        self.send(protocol.sse_data(protocol.dumps(payload), self.eol), kind)
+
+    def comment(self, text: str) -> None:
+        self.send(protocol.sse_comment(text, self.eol), "comment")
+
+    def done(self) -> None:
+        self.send(protocol.sse_data(protocol.DONE, self.eol), "done")
+        if self.spec.framing.duplicate_done and not self.ended:
+            self.send(protocol.sse_data(protocol.DONE, self.eol), "done")
+
+    def error(self, error: ErrorBody | Mapping[str, Any]) -> None:
+        body = error.to_json() if isinstance(error, ErrorBody) else dict(error)
+        self.data(self.completion.error_chunk(body), "error")
+
+
+def stream_response(
+    completion: Completion,
+    spec: StreamSpec | None,
+    defaults: StreamDefaults,
+    rng: random.Random,
+    delay_ms: float = 0.0,
+) -> Timeline:
+    """The SSE timeline of `completion`, shaped by the reply's `stream` block."""
+    spec = spec or StreamSpec()
+    b = _Builder(completion, spec, rng)
+    if delay_ms > 0:
+        b.events.append(Wait(delay_ms))
+    headers = (*protocol.SSE_HEADERS, ("X-Generation-Id", completion.id))
+    b.events.append(Head(200, headers))
+    if spec.events is not None:
+        _play_events(b, spec.events, defaults)
+    else:
+        _play_generated(b, defaults)
+    if not b.ended:
+        b.events.append(Close())
+    return Timeline(tuple(b.events), stream=True)
+
+
+def _play_generated(b: _Builder, defaults: StreamDefaults) -> None:
+    spec, completion = b.spec, b.completion
+    keep_text = spec.keepalive.text if spec.keepalive else defaults.keepalive_text
+    keep_every = spec.keepalive.every_ms if spec.keepalive else defaults.keepalive_ms
+    b.comment(keep_text)
+    _wait_with_keepalive(b, spec.ttft_ms, keep_text, keep_every)
+    gaps = _intervals(spec.interval, b.rng)
+    for is_piece, choice_json in _content_chunks(completion, spec):
+        if is_piece and b.pieces_sent > 0:
+            _wait(b, next(gaps))
+        if (is_piece or b.data_events == 0) and _stop_before_piece(b):
+            return
+        b.data(completion.chunk([choice_json]))
+        if b.ended:
+            return
+        b.pieces_sent += is_piece
+    if _stop_before_piece(b) or b.ended:
+        return
+    b.data(completion.chunk([_finish_choice(completion, c) for c in completion.choices]))
+    usage = completion.usage_chunk(spec.usage_chunk or defaults.usage_chunk)
+    if usage is not None:
+        b.data(usage)
+    if spec.done and not b.ended:
+        b.done()
+
+
+def _stop_before_piece(b: _Builder) -> bool:
+    """Apply error_after / disconnect_after once that many content chunks have been sent."""
+    spec = b.spec
+    if spec.disconnect_after is not None and b.pieces_sent >= spec.disconnect_after:
+        b.events.append(Drop(reset=False))
+        b.ended = True
+        return True
+    if spec.error_after is not None and b.pieces_sent >= spec.error_after:
+        b.error(spec.error or DEFAULT_STREAM_ERROR)
+        if spec.done and not b.ended:
+            b.done()
+        if not b.ended:
+            b.events.append(Close())
+        b.ended = True
+        return True
+    return False
+
+
+def _wait(b: _Builder, ms: float) -> None:
+    if ms > 0:
+        b.events.append(Wait(ms))
+
+
+def _wait_with_keepalive(b: _Builder, total_ms: float, text: str, every_ms: float) -> None:
+    """Wait `total_ms`, sending the keep-alive comment every `every_ms` meanwhile (D5)."""
+    if every_ms <= 0:
+        _wait(b, total_ms)
+        return
+    waited = 0.0
+    while total_ms - waited > every_ms:
+        b.events.append(Wait(every_ms))
+        b.comment(text)
+        waited += every_ms
+    _wait(b, total_ms - waited)
+
+
+def _intervals(interval: Interval, rng: random.Random) -> Iterator[float]:
+    """The gap before each content chunk after the first: fixed, seeded jitter, or listed."""
+    i = 0
+    while True:
+        if interval.per_chunk:
+            yield interval.per_chunk[min(i, len(interval.per_chunk) - 1)]
+        elif interval.min_ms is not None and interval.max_ms is not None:
+            yield rng.uniform(interval.min_ms, interval.max_ms)
+        else:
+            yield interval.ms
+        i += 1
+
+
+def _content_chunks(completion: Completion, spec: StreamSpec) -> Iterator[tuple[bool, dict[str, Any]]]:
+    """Round-robin over the choices: (is a content piece, choice delta). Each choice starts
+    with its role delta, which is not a piece (error_after and intervals count pieces)."""
+    per_choice = [list(_choice_deltas(completion, c, spec)) for c in completion.choices]
+    longest = max((len(d) for d in per_choice), default=0)
+    for step in range(longest):
+        for choice, deltas in zip(completion.choices, per_choice):
+            if step < len(deltas):
+                yield step > 0, completion.delta_choice(choice.index, deltas[step])
+
+
+def _choice_deltas(completion: Completion, choice: protocol.Choice, spec: StreamSpec) -> Iterator[dict[str, Any]]:
+    """The deltas of one choice: role first (only there, D2), reasoning, content or refusal,
+    then tool calls as PROTOCOL §4.3 says (a full header, then index + argument fragments)."""
+    split = spec.chunking
+    calls = list(choice.tool_calls)
+    first: dict[str, Any] = {"role": "assistant", "content": ""}
+    if choice.content is None:
+        first["content"] = None
+        if choice.refusal is not None:
+            first["refusal"] = ""
+        if calls and choice.reasoning is None:
+            first["tool_calls"] = [_tool_header(0, calls[0])]
+    yield first
+    for piece in split_text(choice.reasoning or "", split):
+        yield {"reasoning": piece}
+    if choice.content:
+        pieces = list(spec.chunks) if spec.chunks is not None and choice.index == 0 and \
+            "".join(spec.chunks) == choice.content else split_text(choice.content, split)
+        for piece in pieces:
+            yield {"content": piece}
+    for piece in split_text(choice.refusal or "", split):
+        yield {"refusal": piece}
+    for index, call in enumerate(calls):
+        if index > 0 or "tool_calls" not in first:
+            yield {"tool_calls": [_tool_header(index, call)]}
+        for piece in split_text(call.arguments, split):
+            yield {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+
+
+def _tool_header(index: int, call: protocol.ToolCall) -> dict[str, Any]:
+    return {"index": index, "id": call.id, "type": "function",
+            "function": {"name": call.name, "arguments": ""}}
+
+
+def _finish_choice(completion: Completion, choice: protocol.Choice) -> dict[str, Any]:
+    out = completion.delta_choice(choice.index, {}, choice.finish_reason, choice.native_finish_reason)
+    if choice.error is not None:
+        out["error"] = choice.error
+    return out
+
+
+# --- hand-written timelines (`stream.events`) --------------------------------------------------
+
+
+def _play_events(b: _Builder, events: tuple[StreamEvent, ...], defaults: StreamDefaults) -> None:
+    role_sent = False
+    for event in events:
+        if b.ended:
+            return
+        kind, value = event.kind, event.value
+        if kind == "comment":
+            b.comment(str(value))
+        elif kind == "wait_ms":
+            _wait(b, float(value))
+        elif kind in ("content", "reasoning", "refusal", "tool_call"):
+            delta = _event_delta(kind, value)
+            if not role_sent:
+                delta = {"role": "assistant", **delta}
+                role_sent = True
+            b.data(b.completion.chunk([b.completion.delta_choice(0, delta)]))
+        elif kind == "raw":
+            b.send(str(value).encode(), "raw")
+        elif kind == "error":
+            b.error(value)
+        elif kind == "finish":
+            reason = str(value)
+            native = protocol.native_finish_reason(b.completion.provider, reason)
+            b.data(b.completion.chunk([b.completion.delta_choice(0, {}, reason, native)]))
+        elif kind == "usage":
+            usage = {**b.completion.usage, **dict(value or {})}
+            if "total_tokens" not in dict(value or {}):
+                usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+            shape = b.spec.usage_chunk or defaults.usage_chunk
+            chunk = _with_usage(b.completion, shape, usage)
+            if chunk is not None:
+                b.data(chunk)
+        elif kind == "done":
+            if value is not False:
+                b.done()
+        elif kind == "disconnect":
+            if value is not False:
+                b.events.append(Drop(reset=value == "reset"))
+                b.ended = True
+
+
+def _event_delta(kind: str, value: Any) -> dict[str, Any]:
+    if kind != "tool_call":
+        return {kind: str(value)}
+    spec = dict(value)
+    call: dict[str, Any] = {"index": int(spec.get("index", 0))}
+    if "id" in spec:
+        call["id"] = spec["id"]
+    if "id" in spec or "name" in spec:
+        call["type"] = "function"
+    function: dict[str, Any] = {}
+    if "name" in spec:
+        function["name"] = spec["name"]
+    if "arguments" in spec:
+        args = spec["arguments"]
+        function["arguments"] = args if isinstance(args, str) else protocol.dumps(args)
+    elif "name" in spec:
+        function["arguments"] = ""
+    if function:
+        call["function"] = function
+    return {"tool_calls": [call]}
+
+
+def _with_usage(completion: Completion, shape: str, usage: dict[str, Any]) -> dict[str, Any] | None:
+    chunk = completion.usage_chunk(shape)
+    if chunk is not None:
+        chunk["usage"] = usage
+    return chunk

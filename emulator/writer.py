@@ -1,0 +1,120 @@
+"""Plays a timeline onto the socket: the only code that writes response bytes.
+
+Waits are absolute deadlines on the event loop clock (start + sum of waits, times the time
+scale), so a long stream does not drift. A client that goes away stops the timeline at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from typing import Callable
+
+from aiohttp import web
+
+from emulator.journal import JournalEntry, PlayedEvent
+from emulator.timeline import Close, Drop, Head, Send, Timeline, Wait
+
+# Longest single sleep: a closed connection is noticed at least this often while waiting,
+# even when the server was started without handler cancellation.
+_POLL_S = 0.1
+
+
+class ClientGone(Exception):
+    """The client closed the connection before the timeline finished."""
+
+
+async def play(
+    request: web.Request,
+    timeline: Timeline,
+    entry: JournalEntry,
+    *,
+    start: float,
+    time_scale: float = 1.0,
+    clock: Callable[[], float] | None = None,
+) -> web.StreamResponse:
+    """Play `timeline` for `request`; record every event in `entry` with its time since `start`."""
+    loop = asyncio.get_running_loop()
+    now = clock or loop.time
+    deadline = start
+    response: web.StreamResponse | None = None
+
+    def record(kind: str, data: bytes | str = b"") -> None:
+        text = data.decode("utf-8", "backslashreplace") if isinstance(data, bytes) else data
+        entry.events.append(PlayedEvent(round((now() - start) * 1000, 3), kind, text))
+
+    try:
+        for event in timeline.events:
+            if isinstance(event, Wait):
+                deadline += event.ms / 1000 * time_scale
+                await _sleep_until(request, deadline, now)
+            elif isinstance(event, Head):
+                response = await _prepare(request, event)
+                record("head", str(event.status))
+            elif isinstance(event, Send):
+                if response is None:
+                    raise RuntimeError("a timeline sent bytes before its head")
+                await response.write(event.data)
+                record(event.kind, event.data)
+            elif isinstance(event, Close):
+                if response is not None:
+                    await response.write_eof()
+                record("close")
+                entry.outcome = "completed"
+            elif isinstance(event, Drop):
+                _drop(request, event.reset)
+                record("reset" if event.reset else "drop")
+                entry.outcome = "reset" if event.reset else "dropped"
+                return response or _closed_response()
+    except (ConnectionError, ClientGone, asyncio.CancelledError) as exc:
+        entry.client_aborted = True
+        entry.aborted_after = len(entry.events)
+        entry.outcome = "client_aborted"
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        return response or _closed_response()
+    return response or _closed_response()
+
+
+async def _prepare(request: web.Request, head: Head) -> web.StreamResponse:
+    response = web.StreamResponse(status=head.status)
+    for name, value in head.headers:
+        response.headers[name] = value
+    await response.prepare(request)
+    return response
+
+
+async def _sleep_until(request: web.Request, deadline: float, now: Callable[[], float]) -> None:
+    while True:
+        if _gone(request):
+            raise ClientGone()
+        left = deadline - now()
+        if left <= 0:
+            return
+        await asyncio.sleep(min(left, _POLL_S))
+
+
+def _gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _drop(request: web.Request, reset: bool) -> None:
+    """Close the connection under the response: RST (SO_LINGER 0) or a FIN with no terminator."""
+    transport = request.transport
+    if transport is None:
+        return
+    if reset:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
+
+
+def _closed_response() -> web.StreamResponse:
+    """What a handler returns once the connection is gone: aiohttp sends nothing on a closed
+    transport, and a prepared-looking response keeps it from writing a 200 of its own."""
+    return web.Response(status=499)
