@@ -43,6 +43,8 @@ class JournalEntry:
     stream: bool = False
     scenario: str | None = None
     call_number: int | None = None
+    # Scenarios that did not match, with why (highest priority first); empty when one matched.
+    near_misses: list[dict[str, Any]] = field(default_factory=list)
     status: int | None = None
     validation_errors: list[dict[str, str]] = field(default_factory=list)
     ignored_params: list[str] = field(default_factory=list)

@@ -1,0 +1,57 @@
+"""create_app(config) → the aiohttp application: routes, error middleware, app state."""
+
+from __future__ import annotations
+
+import logging
+from typing import Awaitable, Callable, Iterable
+
+from aiohttp import web
+
+from emulator import handlers
+from emulator.config import Config
+from emulator.errors import RequestError, error_envelope
+from emulator.handlers import EMULATOR
+from emulator.runtime import Emulator
+from emulator.scenario import Scenario
+
+log = logging.getLogger("emulator")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error outside the chat handler still answers in the router's envelope, never HTML."""
+    try:
+        return await handler(request)
+    except RequestError as exc:
+        return web.json_response(exc.envelope(), status=exc.status, headers=exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = exc.reason if exc.status != 404 else f"no route for {request.method} {request.path}"
+        headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        return web.json_response(error_envelope(exc.status, message), status=exc.status, headers=headers)
+    except Exception:
+        log.exception("unexpected error while answering %s %s", request.method, request.path)
+        return web.json_response(error_envelope(500, "Internal Server Error"), status=500)
+
+
+def create_app(
+    config: Config | None = None,
+    scenarios: Iterable[Scenario] = (),
+    emulator: Emulator | None = None,
+) -> web.Application:
+    """The emulator as an aiohttp app, ready for web.AppRunner or pytest-aiohttp's aiohttp_client."""
+    config = config or Config()
+    emulator = emulator or Emulator(config, scenarios)
+    app = web.Application(middlewares=[error_middleware], client_max_size=config.max_body_bytes)
+    app[EMULATOR] = emulator
+    for prefix in ("/v1", "/api/v1"):
+        app.router.add_post(f"{prefix}/chat/completions", handlers.chat_completions)
+        app.router.add_get(f"{prefix}/models", handlers.models)
+    app.on_shutdown.append(_cancel_streams)
+    return app
+
+
+async def _cancel_streams(app: web.Application) -> None:
+    app[EMULATOR].cancel_open_streams()

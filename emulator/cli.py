@@ -1,0 +1,121 @@
+"""The `chat-emulator` command: serve, validate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from typing import Sequence
+
+from emulator.config import DEFAULT_HOST, DEFAULT_PORT, USAGE_CHUNK_SHAPES, Config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chat-emulator",
+        description="Emulate an LLM router's OpenAI-compatible Chat Completions API.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="start the server (built-in default replies, or scenarios)")
+    serve.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="port, 0 for any free one (default: %(default)s)")
+    serve.add_argument("--scenarios", nargs="+", default=[], metavar="PATH", help="scenario files or directories")
+    serve.add_argument("--seed", type=int, default=0, help="seed of every generated value (default: %(default)s)")
+    serve.add_argument("--time-scale", type=float, default=1.0, help="multiply every wait; 0: no waits")
+    serve.add_argument("--strict", action="store_true", help="400 on unknown parameters, 404 when no scenario matches")
+    serve.add_argument("--api-key", action="append", default=[], metavar="KEY", help="accept only these keys (repeatable)")
+    serve.add_argument("--admin-token", default=None, help="require this bearer token on /_emulator/*")
+    serve.add_argument("--usage-chunk", choices=USAGE_CHUNK_SHAPES, default="empty_choices", help="shape of the final usage chunk (PROTOCOL D1)")
+    serve.add_argument("--keepalive-ms", type=float, default=0.0, help="repeat the keep-alive comment this often until the first chunk")
+    serve.add_argument("--fixed-time", type=int, default=None, metavar="UNIX", help="use this time for `created` and ids (byte-identical runs)")
+    serve.add_argument("--journal-limit", type=int, default=1000, help="requests kept in the journal")
+    serve.add_argument("--max-body-bytes", type=int, default=20 * 1024 * 1024, help="413 above this size")
+    serve.add_argument("--watch", action="store_true", help="reload scenario files when they change")
+    serve.add_argument("--log-level", default="INFO", help="logging level (default: %(default)s)")
+    validate = sub.add_parser("validate", help="check scenario files and exit non-zero on any problem")
+    validate.add_argument("paths", nargs="+", metavar="PATH")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config(
+        host=args.host, port=args.port, scenario_paths=tuple(args.scenarios), seed=args.seed,
+        time_scale=args.time_scale, strict=args.strict, api_keys=tuple(args.api_key),
+        admin_token=args.admin_token, usage_chunk=args.usage_chunk, keepalive_ms=args.keepalive_ms,
+        fixed_time=args.fixed_time, journal_limit=args.journal_limit,
+        max_body_bytes=args.max_body_bytes, watch=args.watch,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "validate":
+        return validate(args.paths)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    return serve(config_from_args(args))
+
+
+def validate(paths: Sequence[str]) -> int:
+    from emulator.loader import check_paths
+
+    problems = check_paths(paths)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"ok: {', '.join(paths)}")
+    return 0
+
+
+def serve(config: Config) -> int:
+    from emulator.errors import ScenarioError
+    from emulator.loader import load_paths
+
+    try:
+        scenarios = load_paths(config.scenario_paths)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(config, scenarios))
+    except OSError as exc:
+        print(f"error: cannot listen on {config.host}:{config.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _serve(config: Config, scenarios: list) -> None:  # type: ignore[type-arg]
+    from aiohttp import web
+
+    from emulator.app import create_app
+
+    app = create_app(config, scenarios)
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"chat-emulator serving on http://{shown}:{port}", flush=True)
+    print(f"  OpenAI base_url: http://{shown}:{port}/v1", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    watcher = _start_watcher(app, config) if config.watch else None
+    try:
+        await stop.wait()
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        print("chat-emulator stopping", flush=True)
+        await runner.cleanup()
+
+
+def _start_watcher(app: object, config: Config) -> asyncio.Task[None] | None:
+    from emulator.watch import watch_scenarios
+
+    return asyncio.get_running_loop().create_task(watch_scenarios(app, config))

@@ -1,0 +1,77 @@
+"""The one place with a server's mutable state: loaded scenarios and their counters, the
+journal, open streams, and the per-test settings (seed, strict, time scale)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from typing import Iterable
+
+from emulator.config import Config
+from emulator.generate import Generator
+from emulator.journal import Journal
+from emulator.scenario import Scenario
+from emulator.state import ScenarioState
+from emulator.validation import RequestValidator
+
+BUILTIN_MODELS = (
+    "openai/gpt-4o",
+    "openai/gpt-4o-mini",
+    "openai/gpt-4.1",
+    "anthropic/claude-sonnet-4.5",
+    "anthropic/claude-3.5-sonnet",
+    "google/gemini-2.5-flash",
+    "google/gemini-2.5-pro",
+    "meta-llama/llama-3.1-70b-instruct",
+    "mistralai/mistral-large",
+    "deepseek/deepseek-chat",
+)
+
+
+class Emulator:
+    """Everything the handlers share; built once per app. Settings may change between tests."""
+
+    def __init__(self, config: Config, scenarios: Iterable[Scenario] = ()) -> None:
+        self.config = config
+        self.state = ScenarioState(scenarios)
+        self.journal = Journal(config.journal_limit)
+        self.validator = RequestValidator()
+        self.generator = Generator()
+        self.seed = config.seed
+        self.strict = config.strict
+        self.time_scale = config.time_scale
+        self.open_tasks: set[asyncio.Task[object]] = set()
+        self._serial = itertools.count(1)
+
+    def next_serial(self) -> int:
+        return next(self._serial)
+
+    def created(self) -> int:
+        return self.config.fixed_time if self.config.fixed_time is not None else int(time.time())
+
+    def models(self) -> list[str]:
+        found = [*self.config.models, *BUILTIN_MODELS]
+        for scenario in self.state.scenarios:
+            found += scenario.models()
+        return list(dict.fromkeys(found))
+
+    def reset(self, *, keep_scenarios: bool = False) -> None:
+        """Fresh state: scenarios (unless kept), sequence counters, journal, request serials,
+        settings back to the config's; open streams are cancelled. Call on the server's loop."""
+        if keep_scenarios:
+            self.state.reset_counters()
+        else:
+            self.state.clear()
+        self.journal.clear()
+        self._serial = itertools.count(1)
+        self.seed = self.config.seed
+        self.strict = self.config.strict
+        self.time_scale = self.config.time_scale
+        self.cancel_open_streams()
+
+    def cancel_open_streams(self) -> int:
+        tasks = [t for t in self.open_tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        return len(tasks)

@@ -1,0 +1,188 @@
+"""EmulatorServer: the emulator on its own event loop in a daemon thread, on a free port of
+127.0.0.1, for any client (sync or async, any library, a subprocess). Public test helper."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Mapping, TypeVar
+
+from aiohttp import web
+
+from emulator.app import create_app
+from emulator.config import Config
+from emulator.journal import JournalEntry
+from emulator.runtime import Emulator
+from emulator.scenario import Scenario
+
+T = TypeVar("T")
+DEFAULT_API_KEY = "sk-emulator-test"
+_STOP_TIMEOUT_S = 5.0
+
+
+class EmulatorServer:
+    """A real HTTP server; `start()` returns once it accepts connections."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        host = os.environ.get("CHAT_EMULATOR_HOST", "127.0.0.1")
+        port = int(os.environ.get("CHAT_EMULATOR_PORT", "0"))
+        self.config = config or Config(host=host, port=port)
+        self.emulator = Emulator(self.config)
+        self.api_key = self.config.api_keys[0] if self.config.api_keys else DEFAULT_API_KEY
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    # --- lifecycle ---
+    def start(self) -> EmulatorServer:
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=self._run, args=(ready, failure), name="chat-emulator", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread.join()
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._start_site())
+        except BaseException as exc:  # reported to the thread that called start()
+            failure.append(exc)
+            ready.set()
+            loop.close()
+            return
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+    async def _start_site(self) -> None:
+        app = create_app(self.config, emulator=self.emulator)
+        runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.host, self.config.port)
+        await site.start()
+        self._runner = runner
+        self._port = int(runner.addresses[0][1])
+
+    def stop(self) -> None:
+        """Cancel open streams, close the server, join the thread. Never hangs."""
+        if self._thread is None or self._loop is None:
+            return
+        loop, runner = self._loop, self._runner
+
+        async def shutdown() -> None:
+            await self._cancel_open_streams()
+            if runner is not None:
+                await runner.cleanup()
+
+        try:
+            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(_STOP_TIMEOUT_S)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            self._thread.join(_STOP_TIMEOUT_S)
+            self._thread = None
+            self._loop = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- addresses ---
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the server is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """The root URL, e.g. http://127.0.0.1:43817."""
+        host = self.config.host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI SDK's base_url: the root URL + /v1."""
+        return self.url + "/v1"
+
+    # --- state ---
+    @property
+    def requests(self) -> list[JournalEntry]:
+        """The journal, oldest first."""
+        return self.emulator.journal.entries()
+
+    def load(self, *paths: str | os.PathLike[str]) -> list[Scenario]:
+        """Load scenario files or directories (all or nothing)."""
+        from emulator.loader import load_paths
+
+        scenarios = load_paths([Path(p) for p in paths])
+        self.emulator.state.add(scenarios)
+        return scenarios
+
+    def add(self, *scenarios: Mapping[str, Any] | str | Scenario) -> list[Scenario]:
+        """Add scenarios given as dicts, YAML text or Scenario values."""
+        from emulator.loader import load_data, load_text
+
+        loaded: list[Scenario] = []
+        for item in scenarios:
+            if isinstance(item, Scenario):
+                loaded.append(item)
+            elif isinstance(item, str):
+                loaded += load_text(item, "<string>")
+            else:
+                loaded += load_data(item, "<dict>")
+        self.emulator.state.add(loaded)
+        return loaded
+
+    def reset(self) -> None:
+        """Fresh state for the next test: scenarios, counters, journal, settings; open streams
+        are cancelled and awaited (bounded), so nothing a test left open bleeds into the next."""
+        self.call(self._reset())
+
+    async def _reset(self) -> None:
+        await self._cancel_open_streams()
+        self.emulator.reset()
+
+    async def _cancel_open_streams(self) -> None:
+        tasks = [t for t in self.emulator.open_tasks if not t.done()]
+        self.emulator.cancel_open_streams()
+        if tasks:
+            await asyncio.wait(tasks, timeout=_STOP_TIMEOUT_S)
+
+    def call(self, coro: Any, timeout: float = _STOP_TIMEOUT_S) -> Any:
+        """Run a coroutine on the server's loop from another thread and return its result."""
+        if self._loop is None:
+            raise RuntimeError("the server is not started")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def configure(self, *, seed: int | None = None, strict: bool | None = None,
+                  time_scale: float | None = None) -> None:
+        """Per-test settings (the pytest marker uses this); reset() restores the config's."""
+        if seed is not None:
+            self.emulator.seed = seed
+        if strict is not None:
+            self.emulator.strict = strict
+        if time_scale is not None:
+            self.emulator.time_scale = time_scale
+
+
+def serve_scenarios(scenarios: Iterable[Scenario], config: Config | None = None) -> EmulatorServer:
+    """Start a server with `scenarios` loaded (a convenience for scripts and benchmarks)."""
+    server = EmulatorServer(config).start()
+    server.emulator.state.add(list(scenarios))
+    return server
