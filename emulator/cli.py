@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fixed-time", type=int, default=None, metavar="UNIX", help="use this time for `created` and ids (byte-identical runs)")
     serve.add_argument("--journal-limit", type=int, default=1000, help="requests kept in the journal")
     serve.add_argument("--max-body-bytes", type=int, default=20 * 1024 * 1024, help="413 above this size")
+    serve.add_argument("--no-validate", dest="validate", action="store_false",
+                       help="skip request validation (only to measure its cost)")
     serve.add_argument("--watch", action="store_true", help="reload scenario files when they change")
     serve.add_argument("--log-level", default="INFO", help="logging level (default: %(default)s)")
     validate = sub.add_parser("validate", help="check scenario files and exit non-zero on any problem")
@@ -45,7 +47,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         time_scale=args.time_scale, strict=args.strict, api_keys=tuple(args.api_key),
         admin_token=args.admin_token, usage_chunk=args.usage_chunk, keepalive_ms=args.keepalive_ms,
         fixed_time=args.fixed_time, journal_limit=args.journal_limit,
-        max_body_bytes=args.max_body_bytes, watch=args.watch,
+        max_body_bytes=args.max_body_bytes, watch=args.watch, validate=args.validate,
     )
 
 

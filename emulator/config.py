@@ -44,6 +44,8 @@ class Config:
     # Unix time used for `created` and generation ids; None: the wall clock. Fixing it makes
     # whole responses byte-identical across runs.
     fixed_time: int | None = None
+    # Validate requests against the schemas; off only to measure what validation costs.
+    validate: bool = True
     # Reload scenario files when they change.
     watch: bool = False
     # Extra model ids for GET /v1/models, beside the built-in list and the scenarios' models.

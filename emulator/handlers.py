@@ -19,9 +19,10 @@ from emulator.journal import JournalEntry
 from emulator.runtime import Emulator
 from emulator.scenario import ErrorReply, Fault, Reply, Response
 from emulator.state import no_match_error
-from emulator.validation import error_for
+from emulator.validation import ValidationResult, error_for
 
 EMULATOR = web.AppKey("emulator", Emulator)
+NOT_VALIDATED = ValidationResult(problems=(), ignored=())
 access_log = logging.getLogger("emulator.access")
 log = logging.getLogger("emulator")
 
@@ -93,7 +94,8 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
     body = parse_json_body(raw, request.headers.get("Content-Type"))
     entry.body = body
     entry.stream = body.get("stream") is True
-    result = emulator.validator.validate(body, strict=emulator.strict)
+    result = (emulator.validator.validate(body, strict=emulator.strict)
+              if emulator.config.validate else NOT_VALIDATED)
     entry.ignored_params = list(result.ignored)
     entry.validation_errors = [{"path": p.path, "message": p.message} for p in result.problems]
     if result.problems:
