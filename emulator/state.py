@@ -1,0 +1,160 @@
+"""The loaded scenarios and their sequence counters: the one place with mutable scenario state.
+
+Thread-safe: a test thread may add, replace or reset while the server's loop thread selects.
+Selection and the consumption of a sequence step happen under one lock, so two concurrent
+requests never get the same step.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .chatrequest import ChatRequest
+from .errors import RequestError
+from .loader import check_unique
+from .matching import match_request
+from .scenario import Response, Scenario
+
+FORCE_HEADER = "x-emulator-scenario"
+NEAR_MISSES_IN_MESSAGE = 3
+
+NearMiss = tuple[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a request gets: a scenario and its step, or nothing (`response` None: the default reply).
+
+    `near_misses` are the scenarios checked before the winner that did not match (all of them
+    when none matched), highest priority first, each with the reasons it did not match.
+    """
+
+    scenario: Scenario | None
+    response: Response | None
+    call_number: int = 0  # 1-based count of this scenario's calls, this one included
+    forced: bool = False  # chosen by the X-Emulator-Scenario header
+    near_misses: tuple[NearMiss, ...] = ()
+
+
+class ScenarioState:
+    """Loaded scenarios in load order, and how many calls each has served."""
+
+    def __init__(self, scenarios: Iterable[Scenario] = ()) -> None:
+        self._lock = threading.Lock()
+        self._scenarios: tuple[Scenario, ...] = ()
+        self._by_priority: tuple[Scenario, ...] = ()
+        self._counts: dict[str, int] = {}
+        self.add(scenarios)
+
+    # --- changing the set ---
+    def _install(self, scenarios: tuple[Scenario, ...]) -> None:
+        self._scenarios = scenarios
+        order = {s.name: i for i, s in enumerate(scenarios)}
+        self._by_priority = tuple(sorted(scenarios, key=lambda s: (-s.priority, order[s.name])))
+
+    def add(self, scenarios: Iterable[Scenario]) -> None:
+        """Add scenarios after the loaded ones; a name already loaded raises ScenarioError."""
+        new = tuple(scenarios)
+        with self._lock:
+            check_unique(new, self._scenarios)
+            self._install(self._scenarios + new)
+
+    def replace_all(self, scenarios: Iterable[Scenario]) -> None:
+        """Swap in a new set (checked first: a bad set leaves the old one) and reset counters."""
+        new = tuple(scenarios)
+        check_unique(new)
+        with self._lock:
+            self._install(new)
+            self._counts.clear()
+
+    def clear(self) -> None:
+        """Remove every scenario and counter."""
+        with self._lock:
+            self._install(())
+            self._counts.clear()
+
+    def reset_counters(self) -> None:
+        """Start every sequence again from its first step."""
+        with self._lock:
+            self._counts.clear()
+
+    # --- reading ---
+    @property
+    def scenarios(self) -> tuple[Scenario, ...]:
+        return self._scenarios
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self._scenarios)
+
+    def call_counts(self) -> dict[str, int]:
+        """Calls served per scenario name (every loaded scenario, 0 when never called)."""
+        with self._lock:
+            return {s.name: self._counts.get(s.name, 0) for s in self._scenarios}
+
+    # --- selecting ---
+    def select(self, request: ChatRequest) -> Selection:
+        """Pick the scenario for `request` and consume its step, in one locked step."""
+        with self._lock:
+            forced = request.headers.get(FORCE_HEADER)
+            if forced is not None:
+                return self._forced(forced.strip())
+            misses: list[NearMiss] = []
+            for scenario in self._by_priority:
+                result = match_request(scenario.match, request)
+                if not result.ok:
+                    misses.append((scenario.name, result.reasons))
+                    continue
+                selection = self._consume(scenario, False, tuple(misses))
+                if selection is not None:
+                    return selection
+                misses.append((scenario.name, (_exhausted(self._counts[scenario.name]),)))
+            return Selection(None, None, near_misses=tuple(misses))
+
+    def _forced(self, name: str) -> Selection:
+        scenario = next((s for s in self._scenarios if s.name == name), None)
+        if scenario is None:
+            names = [s.name for s in self._scenarios]
+            raise RequestError(
+                404,
+                f"no scenario named {name!r}; loaded: {', '.join(names) or '(none)'}",
+                metadata={"scenarios": names},
+                headers={"x-should-retry": "false"},
+            )
+        selection = self._consume(scenario, True, ())
+        # An exhausted fall_through sequence steps aside: the default reply.
+        return selection or Selection(scenario, None, self._counts.get(name, 0), True)
+
+    def _consume(
+        self, scenario: Scenario, forced: bool, misses: tuple[NearMiss, ...]
+    ) -> Selection | None:
+        count = self._counts.get(scenario.name, 0)
+        step = scenario.step(count)
+        if step is None:
+            return None
+        self._counts[scenario.name] = count + 1
+        return Selection(scenario, step, count + 1, forced, misses)
+
+
+def _exhausted(calls: int) -> str:
+    return f"sequence exhausted after {calls} call(s) (after_sequence: fall_through)"
+
+
+def no_match_error(selection: Selection) -> RequestError:
+    """The strict-mode 404 for a request no scenario matched, naming the closest scenarios."""
+    misses = selection.near_misses
+    closest = sorted(misses, key=lambda miss: len(miss[1]))[:NEAR_MISSES_IN_MESSAGE]
+    message = "no scenario matched this request (strict mode)"
+    if closest:
+        message += "; closest: " + "; ".join(
+            f"{name!r} ({', '.join(reasons)})" for name, reasons in closest
+        )
+    else:
+        message += "; no scenarios are loaded"
+    return RequestError(
+        404,
+        message,
+        metadata={"near_misses": [{"scenario": n, "reasons": list(r)} for n, r in misses]},
+        headers={"x-should-retry": "false"},
+    )
