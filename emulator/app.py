@@ -28,9 +28,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        message = exc.reason if exc.status != 404 else f"no route for {request.method} {request.path}"
+        message = (
+            exc.reason if exc.status != 404 else f"no route for {request.method} {request.path}"
+        )
         headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
-        return web.json_response(error_envelope(exc.status, message), status=exc.status, headers=headers)
+        return web.json_response(
+            error_envelope(exc.status, message), status=exc.status, headers=headers
+        )
     except Exception:
         log.exception("unexpected error while answering %s %s", request.method, request.path)
         return web.json_response(error_envelope(500, "Internal Server Error"), status=500)

@@ -17,9 +17,16 @@ def text_of(content: Any) -> str:
         return "\n".join(
             part["text"]
             for part in content
-            if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
+            if isinstance(part, dict)
+            and part.get("type") == "text"
+            and isinstance(part.get("text"), str)
         )
     return ""
+
+
+_DELIVERY_KEYS = frozenset(
+    {"stream", "stream_options", "stop", "max_tokens", "max_completion_tokens", "n"}
+)
 
 
 @dataclass(frozen=True)
@@ -183,7 +190,8 @@ class ChatRequest:
 
     @cached_property
     def fingerprint(self) -> str:
-        """A canonical text of the body minus the keys that only change the transport
-        (stream, stream_options), so stream and non-stream forms generate the same reply."""
-        body = {k: v for k, v in self.body.items() if k not in ("stream", "stream_options")}
+        """A canonical text of the body minus the keys that only shape delivery (stream,
+        stream_options) or cut the text (stop, max_tokens, n): the streamed and JSON forms of a
+        request generate the same reply, and max_tokens or stop cut that very text."""
+        body = {k: v for k, v in self.body.items() if k not in _DELIVERY_KEYS}
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

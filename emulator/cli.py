@@ -18,36 +18,101 @@ def build_parser() -> argparse.ArgumentParser:
         description="Emulate an LLM router's OpenAI-compatible Chat Completions API.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="start the server (built-in default replies, or scenarios)")
-    serve.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="port, 0 for any free one (default: %(default)s)")
-    serve.add_argument("--scenarios", nargs="+", default=[], metavar="PATH", help="scenario files or directories")
-    serve.add_argument("--seed", type=int, default=0, help="seed of every generated value (default: %(default)s)")
-    serve.add_argument("--time-scale", type=float, default=1.0, help="multiply every wait; 0: no waits")
-    serve.add_argument("--strict", action="store_true", help="400 on unknown parameters, 404 when no scenario matches")
-    serve.add_argument("--api-key", action="append", default=[], metavar="KEY", help="accept only these keys (repeatable)")
-    serve.add_argument("--admin-token", default=None, help="require this bearer token on /_emulator/*")
-    serve.add_argument("--usage-chunk", choices=USAGE_CHUNK_SHAPES, default="empty_choices", help="shape of the final usage chunk (PROTOCOL D1)")
-    serve.add_argument("--keepalive-ms", type=float, default=0.0, help="repeat the keep-alive comment this often until the first chunk")
-    serve.add_argument("--fixed-time", type=int, default=None, metavar="UNIX", help="use this time for `created` and ids (byte-identical runs)")
-    serve.add_argument("--journal-limit", type=int, default=1000, help="requests kept in the journal")
-    serve.add_argument("--max-body-bytes", type=int, default=20 * 1024 * 1024, help="413 above this size")
-    serve.add_argument("--no-validate", dest="validate", action="store_false",
-                       help="skip request validation (only to measure its cost)")
-    serve.add_argument("--watch", action="store_true", help="reload scenario files when they change")
+    serve = sub.add_parser(
+        "serve", help="start the server (built-in default replies, or scenarios)"
+    )
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="port, 0 for any free one (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--scenarios", nargs="+", default=[], metavar="PATH", help="scenario files or directories"
+    )
+    serve.add_argument(
+        "--seed", type=int, default=0, help="seed of every generated value (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--time-scale", type=float, default=1.0, help="multiply every wait; 0: no waits"
+    )
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        help="400 on unknown parameters, 404 when no scenario matches",
+    )
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="accept only these keys (repeatable)",
+    )
+    serve.add_argument(
+        "--admin-token", default=None, help="require this bearer token on /_emulator/*"
+    )
+    serve.add_argument(
+        "--usage-chunk",
+        choices=USAGE_CHUNK_SHAPES,
+        default="empty_choices",
+        help="shape of the final usage chunk (PROTOCOL D1)",
+    )
+    serve.add_argument(
+        "--keepalive-ms",
+        type=float,
+        default=0.0,
+        help="repeat the keep-alive comment this often until the first chunk",
+    )
+    serve.add_argument(
+        "--fixed-time",
+        type=int,
+        default=None,
+        metavar="UNIX",
+        help="use this time for `created` and ids (byte-identical runs)",
+    )
+    serve.add_argument(
+        "--journal-limit", type=int, default=1000, help="requests kept in the journal"
+    )
+    serve.add_argument(
+        "--max-body-bytes", type=int, default=20 * 1024 * 1024, help="413 above this size"
+    )
+    serve.add_argument(
+        "--no-validate",
+        dest="validate",
+        action="store_false",
+        help="skip request validation (only to measure its cost)",
+    )
+    serve.add_argument(
+        "--watch", action="store_true", help="reload scenario files when they change"
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default: %(default)s)")
-    validate = sub.add_parser("validate", help="check scenario files and exit non-zero on any problem")
+    validate = sub.add_parser(
+        "validate", help="check scenario files and exit non-zero on any problem"
+    )
     validate.add_argument("paths", nargs="+", metavar="PATH")
     return parser
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
-        host=args.host, port=args.port, scenario_paths=tuple(args.scenarios), seed=args.seed,
-        time_scale=args.time_scale, strict=args.strict, api_keys=tuple(args.api_key),
-        admin_token=args.admin_token, usage_chunk=args.usage_chunk, keepalive_ms=args.keepalive_ms,
-        fixed_time=args.fixed_time, journal_limit=args.journal_limit,
-        max_body_bytes=args.max_body_bytes, watch=args.watch, validate=args.validate,
+        host=args.host,
+        port=args.port,
+        scenario_paths=tuple(args.scenarios),
+        seed=args.seed,
+        time_scale=args.time_scale,
+        strict=args.strict,
+        api_keys=tuple(args.api_key),
+        admin_token=args.admin_token,
+        usage_chunk=args.usage_chunk,
+        keepalive_ms=args.keepalive_ms,
+        fixed_time=args.fixed_time,
+        journal_limit=args.journal_limit,
+        max_body_bytes=args.max_body_bytes,
+        watch=args.watch,
+        validate=args.validate,
     )
 
 
@@ -84,7 +149,10 @@ def serve(config: Config) -> int:
     try:
         asyncio.run(_serve(config, scenarios))
     except OSError as exc:
-        print(f"error: cannot listen on {config.host}:{config.port}: {exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"error: cannot listen on {config.host}:{config.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

@@ -65,7 +65,13 @@ class Generator:
 
     # --- one choice ---
     def _choice(
-        self, index: int, spec: ChoiceSpec, reply: Reply, request: ChatRequest, draw: Draw, provider: str
+        self,
+        index: int,
+        spec: ChoiceSpec,
+        reply: Reply,
+        request: ChatRequest,
+        draw: Draw,
+        provider: str,
     ) -> Choice:
         rng = self.rng(draw, request, "choice", index, draw.scenario or "", draw.call_number)
         tool_calls = self._tool_calls(spec, request, rng)
@@ -88,8 +94,12 @@ class Generator:
             finish_reason=finish,
             native_finish_reason=spec.native_finish_reason
             or protocol.native_finish_reason(provider, finish),
-            reasoning=self._render(spec.reasoning, request, draw, rng) if spec.reasoning is not None else None,
-            refusal=self._render(spec.refusal, request, draw, rng) if spec.refusal is not None else None,
+            reasoning=self._render(spec.reasoning, request, draw, rng)
+            if spec.reasoning is not None
+            else None,
+            refusal=self._render(spec.refusal, request, draw, rng)
+            if spec.refusal is not None
+            else None,
             tool_calls=tool_calls,
             error=spec.choice_error.to_json() if spec.choice_error is not None else None,
         )
@@ -132,7 +142,9 @@ class Generator:
             raise RequestError(400, f"{where}: {exc}") from exc
 
     # --- tool calls ---
-    def _tool_calls(self, spec: ChoiceSpec, request: ChatRequest, rng: random.Random) -> tuple[ToolCall, ...]:
+    def _tool_calls(
+        self, spec: ChoiceSpec, request: ChatRequest, rng: random.Random
+    ) -> tuple[ToolCall, ...]:
         wanted = spec.tool_calls
         if not wanted and spec.generates_content and request.response_schema is None:
             wanted = _forced_calls(request)
@@ -180,7 +192,9 @@ def cut(text: str, stop: tuple[str, ...], max_tokens: int | None) -> tuple[str, 
     return text, False
 
 
-def usage_for(request: ChatRequest, choices: tuple[Choice, ...], given: Mapping[str, Any] | None) -> dict[str, Any]:
+def usage_for(
+    request: ChatRequest, choices: tuple[Choice, ...], given: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """Exact o200k usage (PROTOCOL §8); a scenario's `usage` overrides any of the numbers."""
     computed = {
         "prompt_tokens": tokens.prompt_tokens(request.body),
@@ -188,7 +202,9 @@ def usage_for(request: ChatRequest, choices: tuple[Choice, ...], given: Mapping[
     }
     extra = dict(given or {})
     usage: dict[str, Any] = {key: extra.pop(key, value) for key, value in computed.items()}
-    usage["total_tokens"] = extra.pop("total_tokens", usage["prompt_tokens"] + usage["completion_tokens"])
+    usage["total_tokens"] = extra.pop(
+        "total_tokens", usage["prompt_tokens"] + usage["completion_tokens"]
+    )
     usage.update(extra)
     return usage
 

@@ -47,7 +47,9 @@ def check_auth(request: web.Request, emulator: Emulator) -> str:
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     emulator = request.app[EMULATOR]
     start = asyncio.get_running_loop().time()
-    entry = emulator.journal.open(request.method, request.path, request.headers.items(), time.time())
+    entry = emulator.journal.open(
+        request.method, request.path, request.headers.items(), time.time()
+    )
     task = asyncio.current_task()
     if task is not None:
         emulator.open_tasks.add(task)
@@ -72,8 +74,13 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             emulator.open_tasks.discard(task)
         entry.duration_ms = round((asyncio.get_running_loop().time() - start) * 1000, 3)
         access_log.info(
-            "%s %s %s scenario=%s %.1fms%s", request.method, request.path, entry.status or "-",
-            entry.scenario or "-", entry.duration_ms, " (client aborted)" if entry.client_aborted else "",
+            "%s %s %s scenario=%s %.1fms%s",
+            request.method,
+            request.path,
+            entry.status or "-",
+            entry.scenario or "-",
+            entry.duration_ms,
+            " (client aborted)" if entry.client_aborted else "",
         )
 
 
@@ -94,8 +101,11 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
     body = parse_json_body(raw, request.headers.get("Content-Type"))
     entry.body = body
     entry.stream = body.get("stream") is True
-    result = (emulator.validator.validate(body, strict=emulator.strict)
-              if emulator.config.validate else NOT_VALIDATED)
+    result = (
+        emulator.validator.validate(body, strict=emulator.strict)
+        if emulator.config.validate
+        else NOT_VALIDATED
+    )
     entry.ignored_params = list(result.ignored)
     entry.validation_errors = [{"path": p.path, "message": p.message} for p in result.problems]
     if result.problems:
@@ -106,18 +116,26 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
     entry.scenario = scenario.name if scenario else None
     entry.call_number = selection.call_number if scenario else None
     if scenario is None:
-        entry.near_misses = [{"scenario": name, "reasons": list(reasons)}
-                             for name, reasons in selection.near_misses]
+        entry.near_misses = [
+            {"scenario": name, "reasons": list(reasons)} for name, reasons in selection.near_misses
+        ]
     if scenario is not None and scenario.strict and result.ignored:
-        raise RequestError(400, f"unknown parameters (strict scenario '{scenario.name}'): "
-                                + ", ".join(result.ignored))
+        raise RequestError(
+            400,
+            f"unknown parameters (strict scenario '{scenario.name}'): " + ", ".join(result.ignored),
+        )
     response: Response | None = selection.response
     if response is None:
         if emulator.strict:
             raise no_match_error(selection)
         response = Reply()
-    draw = Draw(emulator.seed, emulator.created(), emulator.next_serial(),
-                entry.scenario, selection.call_number)
+    draw = Draw(
+        emulator.seed,
+        emulator.created(),
+        emulator.next_serial(),
+        entry.scenario,
+        selection.call_number,
+    )
     return _compile(response, chat, draw, emulator, entry)
 
 
@@ -155,7 +173,12 @@ async def models(request: web.Request) -> web.Response:
     emulator = request.app[EMULATOR]
     check_auth(request, emulator)
     data = [
-        {"id": m, "object": "model", "created": 0, "owned_by": m.partition("/")[0] if "/" in m else "openai"}
+        {
+            "id": m,
+            "object": "model",
+            "created": 0,
+            "owned_by": m.partition("/")[0] if "/" in m else "openai",
+        }
         for m in emulator.models()
     ]
     return web.json_response({"object": "list", "data": data})

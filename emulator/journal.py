@@ -73,7 +73,9 @@ class Journal:
         self._lock = threading.Lock()
         self._seq = 0
 
-    def open(self, method: str, path: str, headers: Iterable[tuple[str, str]], started_at: float) -> JournalEntry:
+    def open(
+        self, method: str, path: str, headers: Iterable[tuple[str, str]], started_at: float
+    ) -> JournalEntry:
         with self._lock:
             self._seq += 1
             entry = JournalEntry(self._seq, method, path, redact_headers(headers), started_at)

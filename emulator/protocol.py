@@ -46,7 +46,11 @@ class ToolCall:
     arguments: str  # a JSON string, as the API sends it (may be deliberately invalid)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,11 @@ class Completion:
         if self.text_mode:
             out["text"] = c.content or ""
         else:
-            message: dict[str, Any] = {"role": "assistant", "content": c.content, "refusal": c.refusal}
+            message: dict[str, Any] = {
+                "role": "assistant",
+                "content": c.content,
+                "refusal": c.refusal,
+            }
             if c.reasoning is not None:
                 message["reasoning"] = c.reasoning
             if c.tool_calls:
@@ -117,7 +125,9 @@ class Completion:
         return out
 
     # --- stream chunks (PROTOCOL §4) ---
-    def chunk(self, choices: list[dict[str, Any]], usage: dict[str, Any] | None = None) -> dict[str, Any]:
+    def chunk(
+        self, choices: list[dict[str, Any]], usage: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """A `chat.completion.chunk` with this completion's id, created and model on every chunk."""
         out = self._head("chat.completion.chunk")
         out["choices"] = choices
@@ -134,10 +144,20 @@ class Completion:
     ) -> dict[str, Any]:
         if self.text_mode:
             text = delta.get("content") or ""
-            return {"index": index, "text": text, "finish_reason": finish_reason,
-                    "native_finish_reason": native_finish_reason, "logprobs": None}
-        return {"index": index, "delta": delta, "finish_reason": finish_reason,
-                "native_finish_reason": native_finish_reason, "logprobs": None}
+            return {
+                "index": index,
+                "text": text,
+                "finish_reason": finish_reason,
+                "native_finish_reason": native_finish_reason,
+                "logprobs": None,
+            }
+        return {
+            "index": index,
+            "delta": delta,
+            "finish_reason": finish_reason,
+            "native_finish_reason": native_finish_reason,
+            "logprobs": None,
+        }
 
     def usage_chunk(self, shape: str) -> dict[str, Any] | None:
         """The one usage chunk before [DONE] (D1): `empty_choices`, `openrouter`, or None for `none`."""
@@ -145,8 +165,12 @@ class Completion:
             return None
         if shape == "openrouter":
             choices = [
-                self.delta_choice(c.index, {"role": "assistant", "content": ""}, c.finish_reason,
-                                  c.native_finish_reason)
+                self.delta_choice(
+                    c.index,
+                    {"role": "assistant", "content": ""},
+                    c.finish_reason,
+                    c.native_finish_reason,
+                )
                 for c in self.choices
             ]
             return self.chunk(choices, dict(self.usage))
@@ -161,8 +185,14 @@ class Completion:
             "model": self.model,
             "provider": self.provider,
             "error": error,
-            "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error",
-                         "native_finish_reason": "error"}],
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"content": ""},
+                    "finish_reason": "error",
+                    "native_finish_reason": "error",
+                }
+            ],
         }
 
 
@@ -178,18 +208,42 @@ def sse_comment(text: str, line_ending: str = "\n") -> bytes:
 # --- providers and native finish reasons -----------------------------------------------------
 
 _PROVIDERS = {
-    "openai": "OpenAI", "anthropic": "Anthropic", "google": "Google", "meta-llama": "Meta",
-    "mistralai": "Mistral", "deepseek": "DeepSeek", "x-ai": "xAI", "qwen": "Alibaba",
-    "cohere": "Cohere", "amazon": "Amazon Bedrock", "microsoft": "Azure", "nvidia": "Nvidia",
+    "openai": "OpenAI",
+    "anthropic": "Anthropic",
+    "google": "Google",
+    "meta-llama": "Meta",
+    "mistralai": "Mistral",
+    "deepseek": "DeepSeek",
+    "x-ai": "xAI",
+    "qwen": "Alibaba",
+    "cohere": "Cohere",
+    "amazon": "Amazon Bedrock",
+    "microsoft": "Azure",
+    "nvidia": "Nvidia",
 }
-_NAME_HINTS = (("claude", "Anthropic"), ("gemini", "Google"), ("gemma", "Google"),
-               ("llama", "Meta"), ("mistral", "Mistral"), ("deepseek", "DeepSeek"),
-               ("grok", "xAI"), ("qwen", "Alibaba"))
+_NAME_HINTS = (
+    ("claude", "Anthropic"),
+    ("gemini", "Google"),
+    ("gemma", "Google"),
+    ("llama", "Meta"),
+    ("mistral", "Mistral"),
+    ("deepseek", "DeepSeek"),
+    ("grok", "xAI"),
+    ("qwen", "Alibaba"),
+)
 _NATIVE = {
-    "Anthropic": {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use",
-                  "content_filter": "refusal"},
-    "Google": {"stop": "STOP", "length": "MAX_TOKENS", "tool_calls": "STOP",
-               "content_filter": "SAFETY"},
+    "Anthropic": {
+        "stop": "end_turn",
+        "length": "max_tokens",
+        "tool_calls": "tool_use",
+        "content_filter": "refusal",
+    },
+    "Google": {
+        "stop": "STOP",
+        "length": "MAX_TOKENS",
+        "tool_calls": "STOP",
+        "content_filter": "SAFETY",
+    },
 }
 
 

@@ -25,10 +25,13 @@ _STOP_TIMEOUT_S = 5.0
 class EmulatorServer:
     """A real HTTP server; `start()` returns once it accepts connections."""
 
-    def __init__(self, config: Config | None = None) -> None:
-        host = os.environ.get("CHAT_EMULATOR_HOST", "127.0.0.1")
-        port = int(os.environ.get("CHAT_EMULATOR_PORT", "0"))
-        self.config = config or Config(host=host, port=port)
+    def __init__(
+        self, config: Config | None = None, *, host: str | None = None, port: int | None = None
+    ) -> None:
+        # A test server binds to a free port unless told otherwise (argument, then environment).
+        host = host or os.environ.get("CHAT_EMULATOR_HOST", "127.0.0.1")
+        port = port if port is not None else int(os.environ.get("CHAT_EMULATOR_PORT", "0"))
+        self.config = (config or Config()).replace(host=host, port=port)
         self.emulator = Emulator(self.config)
         self.api_key = self.config.api_keys[0] if self.config.api_keys else DEFAULT_API_KEY
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -70,7 +73,9 @@ class EmulatorServer:
 
     async def _start_site(self) -> None:
         app = create_app(self.config, emulator=self.emulator)
-        runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.config.host, self.config.port)
         await site.start()
@@ -170,8 +175,13 @@ class EmulatorServer:
             raise RuntimeError("the server is not started")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
-    def configure(self, *, seed: int | None = None, strict: bool | None = None,
-                  time_scale: float | None = None) -> None:
+    def configure(
+        self,
+        *,
+        seed: int | None = None,
+        strict: bool | None = None,
+        time_scale: float | None = None,
+    ) -> None:
         """Per-test settings (the pytest marker uses this); reset() restores the config's."""
         if seed is not None:
             self.emulator.seed = seed

@@ -79,8 +79,9 @@ class StreamDefaults:
     keepalive_ms: float = 0.0
 
 
-DEFAULT_STREAM_ERROR = ErrorBody(502, "Provider returned error",
-                                 {"provider_name": None, "raw": "upstream connection reset"})
+DEFAULT_STREAM_ERROR = ErrorBody(
+    502, "Provider returned error", {"provider_name": None, "raw": "upstream connection reset"}
+)
 
 
 # --- JSON, errors and faults -----------------------------------------------------------------
@@ -137,7 +138,7 @@ def split_text(text: str, chunking: Chunking) -> list[str]:
         units = _token_units(text)
     else:
         units = _WORD.findall(text)
-        tail = text[len("".join(units)):]
+        tail = text[len("".join(units)) :]
         if tail:  # trailing white space belongs to the last word
             units = units[:-1] + [units[-1] + tail] if units else [tail]
     return ["".join(units[i : i + size]) for i in range(0, len(units), size)]
@@ -309,7 +310,9 @@ def _intervals(interval: Interval, rng: random.Random) -> Iterator[float]:
         i += 1
 
 
-def _content_chunks(completion: Completion, spec: StreamSpec) -> Iterator[tuple[bool, dict[str, Any]]]:
+def _content_chunks(
+    completion: Completion, spec: StreamSpec
+) -> Iterator[tuple[bool, dict[str, Any]]]:
     """Round-robin over the choices: (is a content piece, choice delta). Each choice starts
     with its role delta, which is not a piece (error_after and intervals count pieces)."""
     per_choice = [list(_choice_deltas(completion, c, spec)) for c in completion.choices]
@@ -320,7 +323,9 @@ def _content_chunks(completion: Completion, spec: StreamSpec) -> Iterator[tuple[
                 yield step > 0, completion.delta_choice(choice.index, deltas[step])
 
 
-def _choice_deltas(completion: Completion, choice: protocol.Choice, spec: StreamSpec) -> Iterator[dict[str, Any]]:
+def _choice_deltas(
+    completion: Completion, choice: protocol.Choice, spec: StreamSpec
+) -> Iterator[dict[str, Any]]:
     """The deltas of one choice: role first (only there, D2), reasoning, content or refusal,
     then tool calls as PROTOCOL §4.3 says (a full header, then index + argument fragments)."""
     split = spec.chunking
@@ -336,8 +341,13 @@ def _choice_deltas(completion: Completion, choice: protocol.Choice, spec: Stream
     for piece in split_text(choice.reasoning or "", split):
         yield {"reasoning": piece}
     if choice.content:
-        pieces = list(spec.chunks) if spec.chunks is not None and choice.index == 0 and \
-            "".join(spec.chunks) == choice.content else split_text(choice.content, split)
+        pieces = (
+            list(spec.chunks)
+            if spec.chunks is not None
+            and choice.index == 0
+            and "".join(spec.chunks) == choice.content
+            else split_text(choice.content, split)
+        )
         for piece in pieces:
             yield {"content": piece}
     for piece in split_text(choice.refusal or "", split):
@@ -350,12 +360,18 @@ def _choice_deltas(completion: Completion, choice: protocol.Choice, spec: Stream
 
 
 def _tool_header(index: int, call: protocol.ToolCall) -> dict[str, Any]:
-    return {"index": index, "id": call.id, "type": "function",
-            "function": {"name": call.name, "arguments": ""}}
+    return {
+        "index": index,
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": ""},
+    }
 
 
 def _finish_choice(completion: Completion, choice: protocol.Choice) -> dict[str, Any]:
-    out = completion.delta_choice(choice.index, {}, choice.finish_reason, choice.native_finish_reason)
+    out = completion.delta_choice(
+        choice.index, {}, choice.finish_reason, choice.native_finish_reason
+    )
     if choice.error is not None:
         out["error"] = choice.error
     return out

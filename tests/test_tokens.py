@@ -1,0 +1,61 @@
+"""Exact o200k_base counts (PROTOCOL §8, decision D12)."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator import tokens
+
+
+def test_known_string_is_seven_tokens() -> None:
+    """'What is the meaning of life?' is the 7 tokens PROTOCOL §8 lists, with their ids."""
+    assert tokens.encode("What is the meaning of life?") == [4827, 382, 290, 10915, 328, 2615, 30]
+    assert tokens.count("What is the meaning of life?") == 7
+
+
+def test_single_user_message_prompt_tokens() -> None:
+    """One user message gives 3 + 1 (role) + 7 + 3 (priming) = 14 prompt tokens."""
+    body = {"messages": [{"role": "user", "content": "What is the meaning of life?"}]}
+    assert tokens.prompt_tokens(body) == 14
+
+
+def test_name_adds_one_token() -> None:
+    """A `name` on a message costs its own tokens plus one."""
+    plain = {"messages": [{"role": "user", "content": "hi"}]}
+    named = {"messages": [{"role": "user", "content": "hi", "name": "bob"}]}
+    assert tokens.prompt_tokens(named) == tokens.prompt_tokens(plain) + tokens.count("bob") + 1
+
+
+def test_text_parts_and_tool_calls_count() -> None:
+    """Text parts count their text; images count nothing; tool calls count name and arguments."""
+    parts = {"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "What is the meaning of life?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]}
+    assert tokens.prompt_tokens(parts) == 14
+    call = {"messages": [{"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]}]}
+    expected = 3 + tokens.count("assistant") + tokens.count("get_weather") + tokens.count("{}") + 3
+    assert tokens.prompt_tokens(call) == expected
+
+
+def test_prompt_counts_raw() -> None:
+    """A legacy `prompt` counts its raw tokens."""
+    assert tokens.prompt_tokens({"prompt": "What is the meaning of life?"}) == 7
+
+
+def test_special_token_text_is_ordinary() -> None:
+    """User text containing <|endoftext|> is counted as text, not rejected."""
+    assert tokens.count("<|endoftext|>") > 1
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5, 11])
+def test_truncate_fits(limit: int) -> None:
+    """truncate() returns a prefix of at most `limit` tokens."""
+    text = "The meaning of life is a question people answer differently."
+    cut = tokens.truncate(text, limit)
+    assert text.startswith(cut) and tokens.count(cut) <= limit
+
+
+def test_long_input_is_linear() -> None:
+    """A 100,000-character single-token run (quadratic in naive BPE) counts at once."""
+    assert tokens.count("x" * 100_000) > 0
