@@ -7,9 +7,14 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from emulator.config import DEFAULT_HOST, DEFAULT_PORT, USAGE_CHUNK_SHAPES, Config
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from emulator.scenario import Scenario
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,7 +162,7 @@ def serve(config: Config) -> int:
     return 0
 
 
-async def _serve(config: Config, scenarios: list) -> None:  # type: ignore[type-arg]
+async def _serve(config: Config, scenarios: list[Scenario]) -> None:
     from aiohttp import web
 
     from emulator.app import create_app
@@ -185,7 +190,9 @@ async def _serve(config: Config, scenarios: list) -> None:  # type: ignore[type-
         await runner.cleanup()
 
 
-def _start_watcher(app: object, config: Config) -> asyncio.Task[None] | None:
+def _start_watcher(app: web.Application, config: Config) -> asyncio.Task[None]:
+    from emulator.handlers import EMULATOR
     from emulator.watch import watch_scenarios
 
-    return asyncio.get_running_loop().create_task(watch_scenarios(app, config))
+    emulator = app[EMULATOR]
+    return asyncio.get_running_loop().create_task(watch_scenarios(emulator, config.scenario_paths))

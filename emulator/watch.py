@@ -1,0 +1,59 @@
+"""`serve --watch`: reload scenario files when they change. A broken edit keeps the last good set
+serving and logs the error with file:line; nothing half-loads."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Iterable
+
+from emulator.errors import ScenarioError
+from emulator.loader import load_paths
+from emulator.runtime import Emulator
+
+log = logging.getLogger("emulator.watch")
+POLL_S = 0.5
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+Snapshot = dict[str, float]
+
+
+def snapshot(paths: Iterable[str | os.PathLike[str]]) -> Snapshot:
+    """Modification times of every scenario file under `paths` (a vanished file drops out)."""
+    found: Snapshot = {}
+    for root in map(Path, paths):
+        files = sorted(root.iterdir()) if root.is_dir() else [root]
+        for path in files:
+            if path.suffix in _SUFFIXES or path == root:
+                try:
+                    found[str(path)] = path.stat().st_mtime_ns
+                except OSError:
+                    continue
+    return found
+
+
+def reload(emulator: Emulator, paths: Iterable[str | os.PathLike[str]]) -> bool:
+    """Load `paths` anew and swap them in whole; on any error keep the current set."""
+    try:
+        scenarios = load_paths(list(paths))
+    except ScenarioError as exc:
+        log.error("scenario reload failed, still serving the last good set: %s", exc)
+        return False
+    emulator.state.replace_all(scenarios)
+    log.info("reloaded %d scenario(s)", len(scenarios))
+    return True
+
+
+async def watch_scenarios(emulator: Emulator, paths: Iterable[str | os.PathLike[str]],
+                          poll_s: float = POLL_S) -> None:
+    """Poll the scenario files and reload on any change, until cancelled."""
+    watched = list(paths)
+    seen = snapshot(watched)
+    while True:
+        await asyncio.sleep(poll_s)
+        now = snapshot(watched)
+        if now != seen:
+            seen = now
+            reload(emulator, watched)
