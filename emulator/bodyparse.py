@@ -1,0 +1,97 @@
+"""Request bytes -> a JSON object, or a 400 that says exactly what is wrong with the body.
+
+Size limits (413) are enforced before this runs, by the HTTP layer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NoReturn
+
+from .errors import RequestError
+
+CONTENT_TYPE_MESSAGE = "Content-Type must be application/json"
+
+_JSON_TYPE_NAMES = {
+    list: "array",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
+
+
+class _NonFiniteNumber(ValueError):
+    """Raised from the decoder's parse_constant hook; JSON has no NaN or Infinity."""
+
+
+def parse_json_body(raw: bytes, content_type: str | None, *, max_depth: int = 64) -> dict[str, Any]:
+    """The request body as a dict; raises RequestError(400, ...) naming the first thing wrong."""
+    if not raw.strip():
+        _reject("request body is empty")
+    if not is_json_content_type(content_type):
+        got = (
+            f"got {content_type.strip()!r}" if content_type and content_type.strip() else "got none"
+        )
+        _reject(f"{CONTENT_TYPE_MESSAGE} ({got})")
+    text = _decode(raw)
+    value = _loads(text)
+    if not isinstance(value, dict):
+        _reject(f"request body must be a JSON object, got {_JSON_TYPE_NAMES[type(value)]}")
+    # Counting brackets runs at C speed and rules out deep nesting for almost every body.
+    if text.count("[") + text.count("{") > max_depth and _depth_exceeds(value, max_depth):
+        _reject(f"request body is nested too deeply (more than {max_depth} levels)")
+    return value
+
+
+def is_json_content_type(content_type: str | None) -> bool:
+    """application/json or any application/*+json, parameters such as charset ignored."""
+    if not content_type:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    kind, _, subtype = media_type.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _reject(message: str) -> NoReturn:
+    raise RequestError(400, message)
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        # utf-8-sig: RFC 8259 lets a parser ignore a leading byte order mark, so we do.
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _reject(f"request body is not valid UTF-8 (bad byte at offset {exc.start})")
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise _NonFiniteNumber(name)
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except _NonFiniteNumber as exc:
+        _reject(f"request body is not valid JSON (NaN/Infinity are not allowed; found {exc})")
+    except json.JSONDecodeError as exc:
+        _reject(
+            f"request body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        )
+    except RecursionError:
+        # The C decoder recurses once per level; thousands of levels end up here.
+        _reject("request body is nested too deeply")
+
+
+def _depth_exceeds(value: Any, max_depth: int) -> bool:
+    """Whether containers nest deeper than `max_depth` (the body itself is level 1); walked
+    with an explicit stack so a deep body cannot exhaust Python's recursion limit."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
