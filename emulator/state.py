@@ -123,8 +123,12 @@ class ScenarioState:
                 headers={"x-should-retry": "false"},
             )
         selection = self._consume(scenario, True, ())
-        # An exhausted fall_through sequence steps aside: the default reply.
-        return selection or Selection(scenario, None, self._counts.get(name, 0), True)
+        if selection is not None:
+            return selection
+        # An exhausted fall_through sequence steps aside: the default reply (in strict mode a
+        # 404 whose near miss says why, not "no scenarios are loaded").
+        calls = self._counts.get(name, 0)
+        return Selection(scenario, None, calls, True, ((name, (_exhausted(calls),)),))
 
     def _consume(
         self, scenario: Scenario, forced: bool, misses: tuple[NearMiss, ...]

@@ -453,6 +453,20 @@ def test_strict_mode_unknown_forced_scenario(server: EmulatorServer) -> None:
     assert statuses(server) == [404]
 
 
+def test_strict_mode_forced_exhausted_scenario_says_why(server: EmulatorServer) -> None:
+    """Forcing a used-up fall_through scenario in strict mode: a 404 naming the exhaustion."""
+    server.configure(strict=True)
+    server.add({"name": "once", "after_sequence": "fall_through", **OK})
+    client = sdk(server, default_headers={"X-Emulator-Scenario": "once"})
+    assert create(server, client).choices[0].message.content == "ok"
+    with pytest.raises(openai.NotFoundError) as caught:
+        create(server, client)
+    assert str(caught.value) == (
+        "Error code: 404 - no scenario matched this request (strict mode); closest: 'once'"
+        " (sequence exhausted after 1 call(s) (after_sequence: fall_through))"
+    )
+
+
 # --- templating -----------------------------------------------------------------------------------
 
 
