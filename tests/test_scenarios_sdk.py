@@ -633,6 +633,49 @@ def test_sequence_counters_reset_between_tests(server: EmulatorServer) -> None:
     assert create(server).choices[0].message.content == "a"
 
 
+def test_the_issue_example_file(server: EmulatorServer) -> None:
+    """The issue's example file works as written: the retry scenario, weather-tool and answer."""
+    from test_loader import ISSUE_EXAMPLE
+
+    server.add(ISSUE_EXAMPLE)
+    tool_call = {"id": "call_1", "type": "function",
+                 "function": {"name": "get_weather", "arguments": "{}"}}
+    retry_request = dict(
+        model="openai/gpt-4o-mini",
+        stream=True,
+        messages=[
+            {"role": "system", "content": "Be TERSE..."},
+            {"role": "user", "content": "What is the weather?"},
+            {"role": "assistant", "content": None, "tool_calls": [tool_call]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+        ],
+        tools=[WEATHER_TOOL],
+        tool_choice="required",
+        response_format={"type": "json_schema",
+                         "json_schema": {"name": "w", "schema": {"type": "object"}}},
+        temperature=0,
+        extra_headers={"x-test-case": "retry"},
+    )
+    keyed = OpenAI(base_url=server.base_url, api_key="sk-test-no-credits", max_retries=0)
+    with pytest.raises(openai.RateLimitError, match="Rate limit exceeded"):
+        keyed.chat.completions.create(**retry_request)
+    chunks = list(keyed.chat.completions.create(**retry_request))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == (
+        "It is sunny in Paris."
+    )
+    calls = create(server, tools=[WEATHER_TOOL]).choices[0].message.tool_calls
+    assert [(c.function.name, c.function.arguments) for c in calls or []][1] == (
+        "get_weather", '{"city":"Rome"}'
+    )
+    answer = create(server, messages=[{"role": "user", "content": "Hi there"}])
+    assert answer.choices[0].message.content == "You said: Hi there"
+    assert (answer.model, answer.model_extra["provider"]) == ("anthropic/claude-sonnet-4.5",
+                                                              "Anthropic")
+    assert answer.usage is not None and answer.usage.total_tokens == 17
+    assert served(server) == ["rate-limited-then-ok", "rate-limited-then-ok", "weather-tool",
+                              "answer"]
+
+
 # --- tool_choice on the default reply -------------------------------------------------------------
 
 WEATHER_TOOL = {
