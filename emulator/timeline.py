@@ -424,7 +424,9 @@ def _play_events(b: _Builder, events: tuple[StreamEvent, ...], defaults: StreamD
 def _event_delta(kind: str, value: Any) -> dict[str, Any]:
     if kind != "tool_call":
         return {kind: str(value)}
-    spec = dict(value)
+    # The loader fills absent keys with None: None means "not in this delta" (PROTOCOL §4.3:
+    # a later delta carries only index and an argument fragment, never id or name again).
+    spec = {k: v for k, v in dict(value).items() if v is not None}
     call: dict[str, Any] = {"index": int(spec.get("index", 0))}
     if "id" in spec:
         call["id"] = spec["id"]

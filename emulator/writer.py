@@ -34,7 +34,8 @@ async def play(
     time_scale: float = 1.0,
     clock: Callable[[], float] | None = None,
 ) -> web.StreamResponse:
-    """Play `timeline` for `request`; record every event in `entry` with its time since `start`."""
+    """Play `timeline` for `request`; record every event in `entry` with its time since `start`
+    (a wait is recorded when its deadline has passed, with its scheduled ms as data)."""
     loop = asyncio.get_running_loop()
     now = clock or loop.time
     deadline = start
@@ -49,6 +50,7 @@ async def play(
             if isinstance(event, Wait):
                 deadline += event.ms / 1000 * time_scale
                 await _sleep_until(request, deadline, now)
+                record("wait", str(round(event.ms, 3)))  # the scheduled (unscaled) ms
             elif isinstance(event, Head):
                 response = await _prepare(request, event)
                 record("head", str(event.status))
