@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wire import RawResponse, chat, request
 
 from emulator import cli
 from emulator.loader import check_unique, load_text, scenario_schema
@@ -17,11 +18,10 @@ from emulator.presets import PRESET_NAMES, error_preset
 from emulator.scenario import Scenario
 from emulator.templating import FAKER_METHODS, FILTERS, REQUEST_FIELDS
 from emulator.testing import EmulatorServer
-from wire import RawResponse, chat, request
 
 DOC = Path(__file__).parent.parent / "docs" / "scenarios.md"
 TEXT = DOC.read_text(encoding="utf-8")
-FENCE = re.compile(r"^```(?P<info>[^`\n]*)\n(?P<body>.*?)^```$", re.M | re.S)
+FENCE = re.compile(r"^```(?P<info>[^`\n]*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def following(block: Block, info: str) -> Block:
     return next(b for b in blocks(info) if b.line > block.line)
 
 
-# --- every example loads ------------------------------------------------------------------------
+# --- every example loads --------------------------------------------------------------------------
 
 
 def test_the_page_has_yaml_examples() -> None:
@@ -119,7 +119,7 @@ def test_every_enumerated_value_is_documented(value: str) -> None:
 @pytest.mark.parametrize("name", PRESET_NAMES)
 def test_preset_table_row_matches_the_preset(name: str) -> None:
     """The presets table gives each preset's real status and message."""
-    row = re.search(rf"^\| `{name}` \| (\d+) \| `([^`]*)` \|", TEXT, re.M)
+    row = re.search(rf"^\| `{name}` \| (\d+) \| `([^`]*)` \|", TEXT, re.MULTILINE)
     assert row is not None, f"no table row for preset {name}"
     preset = error_preset(name)
     assert (int(row[1]), row[2]) == (preset.status, preset.message)

@@ -7,16 +7,17 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import jsonschema  # type: ignore[import-untyped]  # no types-jsonschema stubs installed
 import openai
 import pytest
 from openai import OpenAI
 from pydantic import BaseModel
+from wire import chat
 
 from emulator.testing import EmulatorServer
-from wire import chat
 
 MODEL = "openai/gpt-4o"
 USER = [{"role": "user", "content": "What is the weather in Paris?"}]
@@ -38,7 +39,7 @@ NO_PROVIDER = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _plain_client(base_url: str, api_key: str) -> OpenAI:
     # Building a client costs ~70 ms (TLS context); the plain one is shared by every test.
     return OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
@@ -70,7 +71,7 @@ def parse_method(client: OpenAI) -> Callable[..., Any]:
     return client.beta.chat.completions.parse  # type: ignore[attr-defined,no-any-return]
 
 
-# --- retries, observed by the SDK's own retry logic ------------------------------------------
+# --- retries, observed by the SDK's own retry logic -----------------------------------------------
 
 RETRY_CASES = [
     pytest.param(
@@ -125,7 +126,7 @@ def test_retry_sequences(
     assert [e.call_number for e in server.requests] == list(range(1, len(expected) + 1))
 
 
-# --- every error preset -----------------------------------------------------------------------
+# --- every error preset ---------------------------------------------------------------------------
 
 PRESETS = [
     ("bad_request", 400, openai.BadRequestError, "acme/not-a-model is not a valid model ID"),
@@ -145,7 +146,9 @@ PRESETS = [
 ]
 
 
-@pytest.mark.parametrize(("preset", "status", "cls", "message"), PRESETS, ids=[p[0] for p in PRESETS])
+@pytest.mark.parametrize(
+    ("preset", "status", "cls", "message"), PRESETS, ids=[p[0] for p in PRESETS]
+)
 def test_error_preset_raises_the_sdk_class(
     server: EmulatorServer, preset: str, status: int, cls: type[Exception], message: str
 ) -> None:
@@ -217,7 +220,7 @@ error:
     assert caught.value.response.headers["x-ratelimit-remaining"] == "0"
 
 
-# --- tool calls ---------------------------------------------------------------------------------
+# --- tool calls -----------------------------------------------------------------------------------
 
 RICH_PARAMS = {
     "type": "object",
@@ -293,7 +296,7 @@ def test_strict_pydantic_tool_is_parsed_by_the_sdk(server: EmulatorServer) -> No
     assert call.function.parsed_arguments.unit in ("c", "f")
 
 
-# --- structured output --------------------------------------------------------------------------
+# --- structured output ----------------------------------------------------------------------------
 
 
 class Address(BaseModel):
@@ -393,7 +396,7 @@ def test_choice_error(server: EmulatorServer, yaml_line: str, expected: dict[str
     assert statuses(server) == [200]
 
 
-# --- faults -------------------------------------------------------------------------------------
+# --- faults ---------------------------------------------------------------------------------------
 
 FAULTS = [
     ("reset", openai.APIConnectionError),
@@ -545,13 +548,14 @@ def test_same_seed_same_bytes_on_fresh_servers(make_server: Callable[..., Emulat
 
 def test_generated_structured_output_is_deterministic(server: EmulatorServer) -> None:
     """Structured output JSON is the same bytes for the same seed and request."""
-    fmt = {"type": "json_schema", "json_schema": {"name": "p", "schema": Person.model_json_schema()}}
+    schema = Person.model_json_schema()
+    fmt = {"type": "json_schema", "json_schema": {"name": "p", "schema": schema}}
     first = chat(server.url, response_format=fmt).body
     server.reset()
     assert chat(server.url, response_format=fmt).body == first
 
 
-# --- matching over HTTP -----------------------------------------------------------------------------
+# --- matching over HTTP ---------------------------------------------------------------------------
 
 
 def served(server: EmulatorServer) -> list[str | None]:
@@ -640,22 +644,23 @@ def test_the_issue_example_file(server: EmulatorServer) -> None:
     server.add(ISSUE_EXAMPLE)
     tool_call = {"id": "call_1", "type": "function",
                  "function": {"name": "get_weather", "arguments": "{}"}}
-    retry_request = dict(
-        model="openai/gpt-4o-mini",
-        stream=True,
-        messages=[
+    retry_request: dict[str, Any] = {
+        "model": "openai/gpt-4o-mini",
+        "stream": True,
+        "messages": [
             {"role": "system", "content": "Be TERSE..."},
             {"role": "user", "content": "What is the weather?"},
             {"role": "assistant", "content": None, "tool_calls": [tool_call]},
             {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
         ],
-        tools=[WEATHER_TOOL],
-        tool_choice="required",
-        response_format={"type": "json_schema",
-                         "json_schema": {"name": "w", "schema": {"type": "object"}}},
-        temperature=0,
-        extra_headers={"x-test-case": "retry"},
-    )
+        "tools": [WEATHER_TOOL],
+        "tool_choice": "required",
+        "response_format": {
+            "type": "json_schema", "json_schema": {"name": "w", "schema": {"type": "object"}}
+        },
+        "temperature": 0,
+        "extra_headers": {"x-test-case": "retry"},
+    }
     keyed = OpenAI(base_url=server.base_url, api_key="sk-test-no-credits", max_retries=0)
     with pytest.raises(openai.RateLimitError, match="Rate limit exceeded"):
         keyed.chat.completions.create(**retry_request)
