@@ -93,7 +93,7 @@ def test_in_band_error_raises_api_error_after_content(server: EmulatorServer, cl
     with pytest.raises(openai.APIError) as info:
         collect(client, delivered)
     assert type(info.value) is openai.APIError  # not a status error: the HTTP status was 200
-    assert info.value.message == ERROR_MESSAGE
+    assert info.value.message == ERROR_MESSAGE and info.value.code == "502"  # a str in 3.x
     assert info.value.body == {"code": 502, "message": ERROR_MESSAGE,
                                "metadata": {"provider_name": "X", "raw": "reset"}}
     assert delivered == ["Once", " upon", " a"]
