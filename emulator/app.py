@@ -7,7 +7,7 @@ from typing import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from emulator import handlers
+from emulator import admin, handlers, stats
 from emulator.config import Config
 from emulator.errors import RequestError, error_envelope
 from emulator.handlers import EMULATOR
@@ -53,6 +53,8 @@ def create_app(
     for prefix in ("/v1", "/api/v1"):
         app.router.add_post(f"{prefix}/chat/completions", handlers.chat_completions)
         app.router.add_get(f"{prefix}/models", handlers.models)
+    stats.add_routes(app)
+    admin.add_routes(app)
     app.on_shutdown.append(_cancel_streams)
     return app
 

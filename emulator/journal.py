@@ -92,8 +92,10 @@ class Journal:
             return next((e for e in self._entries if e.generation_id == generation_id), None)
 
     def clear(self) -> None:
+        """Forget every entry; numbering starts again at 1 (a reset test reads `request #1`)."""
         with self._lock:
             self._entries.clear()
+            self._seq = 0
 
     def __len__(self) -> int:
         with self._lock:

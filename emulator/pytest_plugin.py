@@ -1,25 +1,45 @@
 """pytest plugin (registered through the `pytest11` entry point): the `chat_emulator` fixture.
 
 Thin on purpose: it imports the server lazily, so merely having the package installed costs a
-test run nothing until a test asks for the fixture.
+test run nothing until a test asks for the fixture. One server runs per session (per xdist
+worker, since each worker is its own session) and is reset for every test.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generator, Iterator, Mapping
 
 import pytest
 
 if TYPE_CHECKING:
     from emulator.testing import EmulatorServer
 
+MARKER_OPTIONS = ("scenarios", "strict", "seed", "time_scale", "check_requests")
+CHECK_HINT = (
+    "(checked as the chat_emulator fixture tears down; a test that sends such requests\n"
+    " on purpose can turn the check off: @pytest.mark.chat_emulator(check_requests=False))"
+)
+_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "chat_emulator(scenarios=None, strict=None, seed=None, time_scale=None): "
-        "options for the chat_emulator fixture of this test",
+        "chat_emulator(scenarios=None, strict=None, seed=None, time_scale=None, "
+        "check_requests=True): options for the chat_emulator fixture of this test",
     )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    # Remember each phase's report so the fixture's teardown knows whether the test failed.
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
 
 
 @pytest.fixture(scope="session")
@@ -35,15 +55,95 @@ def chat_emulator_server() -> Iterator[EmulatorServer]:
 def chat_emulator(
     chat_emulator_server: EmulatorServer, request: pytest.FixtureRequest
 ) -> Iterator[EmulatorServer]:
-    """A running emulator with fresh state: point any client at `chat_emulator.base_url`."""
+    """A running emulator with fresh state: point any client at `chat_emulator.base_url`.
+
+    At teardown, requests the emulator rejected (invalid, or matched no scenario in strict mode)
+    fail the test with a report, unless the test already failed on its own.
+    """
     server = chat_emulator_server
     server.reset()
-    marker = request.node.get_closest_marker("chat_emulator")
-    if marker is not None:
-        options = dict(marker.kwargs)
-        scenarios = options.pop("scenarios", None) or ()
-        server.configure(**options)
-        if scenarios:
-            server.load(*scenarios)
-    yield server
-    server.reset()
+    options = _marker_options(request.node)
+    try:
+        _apply(server, options, request.path.parent)
+        yield server
+        if options.get("check_requests", True) and _passed(request.node):
+            report = server.problem_report()
+            if report is not None:
+                pytest.fail(f"{report}\n\n{CHECK_HINT}", pytrace=False)
+    finally:
+        # Cancels any stream the test left open, so nothing bleeds into the next test.
+        server.reset()
+
+
+def _marker_options(node: pytest.Item) -> dict[str, Any]:
+    marker = node.get_closest_marker("chat_emulator")
+    if marker is None:
+        return {}
+    if marker.args:
+        pytest.fail(
+            "@pytest.mark.chat_emulator takes keyword options only; valid: "
+            + ", ".join(MARKER_OPTIONS),
+            pytrace=False,
+        )
+    unknown = sorted(set(marker.kwargs) - set(MARKER_OPTIONS))
+    if unknown:
+        pytest.fail(
+            f"@pytest.mark.chat_emulator: unknown option(s) {', '.join(unknown)}; "
+            f"valid: {', '.join(MARKER_OPTIONS)}",
+            pytrace=False,
+        )
+    options = dict(marker.kwargs)
+    for name, problem in _bad_values(options):
+        pytest.fail(
+            f"@pytest.mark.chat_emulator: {name}={options[name]!r} {problem}", pytrace=False
+        )
+    return options
+
+
+def _bad_values(options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for name in ("strict", "check_requests"):
+        if name in options and not isinstance(options[name], bool):
+            yield name, "must be True or False"
+    seed = options.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        yield "seed", "must be an integer"
+    scale = options.get("time_scale")
+    if scale is not None and (
+        isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale < 0
+    ):
+        yield "time_scale", "must be a number >= 0 (0: no waits at all)"
+
+
+def _apply(server: EmulatorServer, options: Mapping[str, Any], test_dir: Path) -> None:
+    from emulator.errors import ScenarioError
+
+    settings = {k: options[k] for k in ("strict", "seed", "time_scale") if k in options}
+    server.configure(**settings)
+    scenarios = options.get("scenarios") or ()
+    if isinstance(scenarios, (str, os.PathLike, Mapping)):
+        scenarios = [scenarios]
+    try:
+        for item in scenarios:
+            if isinstance(item, (str, os.PathLike)):
+                server.load(_locate(Path(item), test_dir))
+            else:
+                server.add(item)
+    except ScenarioError as exc:
+        pytest.fail(f"@pytest.mark.chat_emulator(scenarios=...): {exc}", pytrace=False)
+
+
+def _locate(path: Path, test_dir: Path) -> Path:
+    """A relative path is looked up next to the test file first, then in the working directory."""
+    beside = test_dir / path
+    if path.is_absolute() or not beside.exists():
+        return path
+    try:  # shorter in reports: relative to the working directory when below it
+        return beside.relative_to(Path.cwd())
+    except ValueError:
+        return beside
+
+
+def _passed(node: pytest.Item) -> bool:
+    """Whether setup and call both passed: a failed or skipped test keeps its own outcome."""
+    reports = node.stash.get(_REPORTS, {})
+    return all(r.passed for r in reports.values() if r.when in ("setup", "call"))

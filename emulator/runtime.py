@@ -75,3 +75,11 @@ class Emulator:
         for task in tasks:
             task.cancel()
         return len(tasks)
+
+    async def close_open_streams(self, timeout: float = 5.0) -> None:
+        """Cancel open streams and wait (at most `timeout` s) until their handlers have ended,
+        so their journal entries are final before anything reads or clears the journal."""
+        tasks = [t for t in self.open_tasks if not t.done()]
+        self.cancel_open_streams()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)

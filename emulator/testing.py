@@ -14,6 +14,7 @@ from aiohttp import web
 from emulator.app import create_app
 from emulator.config import Config
 from emulator.journal import JournalEntry
+from emulator.report import RequestProblem, find_problems, format_report
 from emulator.runtime import Emulator
 from emulator.scenario import Scenario
 
@@ -164,10 +165,43 @@ class EmulatorServer:
         self.emulator.reset()
 
     async def _cancel_open_streams(self) -> None:
-        tasks = [t for t in self.emulator.open_tasks if not t.done()]
-        self.emulator.cancel_open_streams()
-        if tasks:
-            await asyncio.wait(tasks, timeout=_STOP_TIMEOUT_S)
+        await self.emulator.close_open_streams(_STOP_TIMEOUT_S)
+
+    # --- assertions ---
+    @property
+    def last_request(self) -> JournalEntry:
+        """The newest journal entry; an AssertionError when no request has arrived."""
+        entries = self.requests
+        if not entries:
+            raise AssertionError("chat_emulator: no request has reached the emulator")
+        return entries[-1]
+
+    def requests_for(self, scenario: str | None) -> list[JournalEntry]:
+        """Journal entries matched to `scenario` (None: the requests no scenario matched)."""
+        return [e for e in self.requests if e.scenario == scenario]
+
+    def scenario_calls(self) -> dict[str, int]:
+        """Calls served per loaded scenario (0 when never called)."""
+        return self.emulator.state.call_counts()
+
+    def problems(self) -> list[RequestProblem]:
+        """Requests the emulator rejected without a scenario asking for it: invalid requests,
+        no scenario matched (strict mode), unknown parameters refused by a strict scenario."""
+        return find_problems(self.requests, self.emulator.state.scenarios)
+
+    def problem_report(self) -> str | None:
+        """The readable report of `problems()`, or None when there are none."""
+        problems = self.problems()
+        if not problems:
+            return None
+        return format_report(problems, len(self.requests), self.emulator.state.scenarios)
+
+    def assert_all_requests_matched(self) -> None:
+        """Raise an AssertionError with the report when any request was rejected (see
+        `problems`); the pytest fixture runs this at teardown."""
+        report = self.problem_report()
+        if report is not None:
+            raise AssertionError(report)
 
     def call(self, coro: Any, timeout: float = _STOP_TIMEOUT_S) -> Any:
         """Run a coroutine on the server's loop from another thread and return its result."""

@@ -1,0 +1,197 @@
+"""The admin API under /_emulator/: the journal, the loaded scenarios, reset and health.
+
+Off the /v1 path so it never collides with the router's API. When the config has an
+`admin_token`, every admin route requires `Authorization: Bearer <admin token>`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from aiohttp import web
+
+from emulator import __version__
+from emulator.errors import RequestError, ScenarioError
+from emulator.handlers import EMULATOR, bearer_key
+from emulator.loader import load_text
+from emulator.runtime import Emulator
+from emulator.scenario import Scenario
+
+PREFIX = "/_emulator"
+DEFAULT_SOURCE = "<request body>"
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def add_routes(app: web.Application) -> None:
+    """Register every admin route on `app` (create_app does)."""
+    app.router.add_get(f"{PREFIX}/requests", get_requests)
+    app.router.add_delete(f"{PREFIX}/requests", delete_requests)
+    app.router.add_get(f"{PREFIX}/scenarios", get_scenarios)
+    app.router.add_post(f"{PREFIX}/scenarios", post_scenarios)
+    app.router.add_post(f"{PREFIX}/reset", post_reset)
+    app.router.add_get(f"{PREFIX}/health", get_health)
+
+
+# --- request checks -----------------------------------------------------------------------------
+
+
+def _admin(request: web.Request, *params: str) -> Emulator:
+    """The emulator, once the admin token (if any) and the query parameters are checked."""
+    emulator = request.app[EMULATOR]
+    _check_token(request, emulator.config.admin_token)
+    unknown = sorted(set(request.query) - set(params))
+    if unknown:
+        valid = ", ".join(params) or "none"
+        raise RequestError(
+            400,
+            f"unknown query parameter(s) {', '.join(map(repr, unknown))} for "
+            f"{request.method} {request.path}; valid: {valid}",
+        )
+    return emulator
+
+
+def _check_token(request: web.Request, token: str | None) -> None:
+    if token is None:
+        return
+    given = bearer_key(request)
+    if given is None:
+        raise RequestError(401, "the admin API requires 'Authorization: Bearer <admin token>'")
+    # Constant-time: the admin token guards a server that may be reachable from a network.
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise RequestError(401, "wrong admin token")
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    value = request.query.get(name, "false").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise RequestError(
+        400, f"query parameter {name!r} is {value!r}; valid: {', '.join(_TRUE + _FALSE)}"
+    )
+
+
+# --- the journal --------------------------------------------------------------------------------
+
+
+async def get_requests(request: web.Request) -> web.Response:
+    """The journal as JSON, oldest first; `?scenario=<name>` keeps that scenario's requests."""
+    emulator = _admin(request, "scenario")
+    scenario = request.query.get("scenario")
+    entries = emulator.journal.entries(scenario)
+    return web.json_response({"requests": [e.to_json() for e in entries]}, dumps=_dumps)
+
+
+async def delete_requests(request: web.Request) -> web.Response:
+    """Empty the journal (scenarios and their call counters stay)."""
+    emulator = _admin(request)
+    deleted = len(emulator.journal)
+    emulator.journal.clear()
+    return web.json_response({"deleted": deleted})
+
+
+# --- scenarios ----------------------------------------------------------------------------------
+
+
+async def get_scenarios(request: web.Request) -> web.Response:
+    """The loaded scenarios in load order, each with how many calls it has served."""
+    emulator = _admin(request)
+    calls = emulator.state.call_counts()
+    return web.json_response(
+        {"scenarios": [_describe(s, calls.get(s.name, 0)) for s in emulator.state.scenarios]}
+    )
+
+
+def _describe(scenario: Scenario, calls: int) -> dict[str, Any]:
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "priority": scenario.priority,
+        "source": str(scenario.source),
+        "steps": len(scenario.steps),
+        "calls": calls,
+    }
+
+
+async def post_scenarios(request: web.Request) -> web.Response:
+    """Load scenarios from a YAML or JSON body: all of them or, on any problem, none (400 naming
+    `source:line`). `?replace=true` swaps out every loaded scenario; `?source=` names the body."""
+    emulator = _admin(request, "replace", "source")
+    replace = _flag(request, "replace")
+    source = request.query.get("source") or DEFAULT_SOURCE
+    text = await _text_body(request, emulator.config.max_body_bytes)
+    try:
+        scenarios = load_text(text, source)
+        if replace:
+            emulator.state.replace_all(scenarios)
+        else:
+            emulator.state.add(scenarios)
+    except ScenarioError as exc:
+        raise RequestError(400, str(exc), {"source": exc.source, "line": exc.line}) from None
+    names = [s.name for s in scenarios]
+    return web.json_response(
+        {"loaded": names, "scenarios": list(emulator.state.names())}, status=201
+    )
+
+
+async def _text_body(request: web.Request, limit: int) -> str:
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise RequestError(413, f"request body is larger than the limit of {limit} bytes") from None
+    if not raw.strip():
+        raise RequestError(400, "empty body: send scenarios as YAML or JSON")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RequestError(
+            400, f"the body is not UTF-8: {exc.reason} at byte {exc.start}"
+        ) from None
+    if request.content_type == "application/json":
+        _check_json(text)
+    return text
+
+
+def _check_json(text: str) -> None:
+    # A body sent as JSON must be JSON, even though the YAML loader (which keeps line numbers
+    # for its messages) would accept more.
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        raise RequestError(400, f"the body is not valid JSON: {exc}") from None
+
+
+# --- reset and health ---------------------------------------------------------------------------
+
+
+async def post_reset(request: web.Request) -> web.Response:
+    """Fresh state: open streams cancelled, journal emptied, counters and settings reset, and
+    scenarios removed unless `?keep_scenarios=true`."""
+    emulator = _admin(request, "keep_scenarios")
+    keep = _flag(request, "keep_scenarios")
+    await emulator.close_open_streams()
+    emulator.reset(keep_scenarios=keep)
+    return web.json_response({"reset": True, "scenarios": list(emulator.state.names())})
+
+
+async def get_health(request: web.Request) -> web.Response:
+    """Liveness, with a few counts."""
+    emulator = _admin(request)
+    open_streams = sum(1 for t in emulator.open_tasks if not t.done())
+    return web.json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "scenarios": len(emulator.state.scenarios),
+            "requests": len(emulator.journal),
+            "open_streams": open_streams,
+        }
+    )
+
+
+def _dumps(value: Any) -> str:
+    # Request bodies are untrusted JSON; anything json.loads produced serialises back.
+    return json.dumps(value, ensure_ascii=False)
