@@ -53,6 +53,8 @@ def create_app(
     for prefix in ("/v1", "/api/v1"):
         app.router.add_post(f"{prefix}/chat/completions", handlers.chat_completions)
         app.router.add_get(f"{prefix}/models", handlers.models)
+    for path in ("/openapi.json", "/v1/openapi.json"):
+        app.router.add_get(path, handlers.openapi_json)
     stats.add_routes(app)
     admin.add_routes(app)
     app.on_shutdown.append(_cancel_streams)

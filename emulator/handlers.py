@@ -4,6 +4,8 @@ value: auth → body → validation → scenario selection → completion → ti
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import logging
 import time
 from typing import Any
@@ -16,6 +18,7 @@ from emulator.chatrequest import ChatRequest
 from emulator.errors import BAD_KEY_MESSAGE, NO_AUTH_MESSAGE, RequestError, error_envelope
 from emulator.generate import Draw
 from emulator.journal import JournalEntry
+from emulator.openapi import openapi_document
 from emulator.runtime import Emulator
 from emulator.scenario import ErrorReply, Fault, Reply, Response
 from emulator.state import no_match_error
@@ -182,3 +185,23 @@ async def models(request: web.Request) -> web.Response:
         for m in emulator.models()
     ]
     return web.json_response({"object": "list", "data": data})
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    """GET /openapi.json and /v1/openapi.json: the OpenAPI 3.1 document, its server URL the one
+    the client used to reach us. No API key needed: the contract is public."""
+    server_url = f"{request.scheme}://{request.host}"
+    return web.Response(body=_openapi_body(server_url), content_type="application/json")
+
+
+@functools.lru_cache(maxsize=1)
+def _openapi_base() -> dict[str, Any]:
+    # The document depends only on the schema files shipped in the package: built once.
+    return openapi_document()
+
+
+@functools.lru_cache(maxsize=16)
+def _openapi_body(server_url: str) -> bytes:
+    # Serialised once per host name a client uses (bounded), not once per request.
+    document = {**_openapi_base(), "servers": [{"url": server_url}]}
+    return json.dumps(document, ensure_ascii=False).encode()
