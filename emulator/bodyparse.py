@@ -1,4 +1,5 @@
-"""Request bytes -> a JSON object, or a 400 that says exactly what is wrong with the body.
+"""Request bytes -> a JSON object, or a 400 that says exactly what is wrong with the body, in
+the envelope of a schema problem: `metadata.errors` holds one error at path "" (the body).
 
 Size limits (413) are enforced before this runs, by the HTTP layer.
 """
@@ -6,11 +7,16 @@ Size limits (413) are enforced before this runs, by the HTTP layer.
 from __future__ import annotations
 
 import json
+import math
+import re
+import sys
 from typing import Any, NoReturn
 
 from .errors import RequestError
+from .validation import format_path
 
 CONTENT_TYPE_MESSAGE = "Content-Type must be application/json"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 _JSON_TYPE_NAMES = {
     list: "array",
@@ -24,6 +30,10 @@ _JSON_TYPE_NAMES = {
 
 class _NonFiniteNumber(ValueError):
     """Raised from the decoder's parse_constant hook; JSON has no NaN or Infinity."""
+
+
+class _NumberTooLarge(ValueError):
+    """Raised from the decoder's parse_float hook for a number beyond a double (1e400)."""
 
 
 def parse_json_body(raw: bytes, content_type: str | None, *, max_depth: int = 64) -> dict[str, Any]:
@@ -42,6 +52,9 @@ def parse_json_body(raw: bytes, content_type: str | None, *, max_depth: int = 64
     # Counting brackets runs at C speed and rules out deep nesting for almost every body.
     if text.count("[") + text.count("{") > max_depth and _depth_exceeds(value, max_depth):
         _reject(f"request body is nested too deeply (more than {max_depth} levels)")
+    # A \uD800-\uDFFF escape is rare; only then look for one left unpaired.
+    if _SURROGATE_ESCAPE.search(text):
+        _reject_lone_surrogates(value)
     return value
 
 
@@ -55,7 +68,8 @@ def is_json_content_type(content_type: str | None) -> bool:
 
 
 def _reject(message: str) -> NoReturn:
-    raise RequestError(400, message)
+    # The same shape as a schema problem: one error at the body itself (path "").
+    raise RequestError(400, message, {"errors": [{"path": "", "message": message}]})
 
 
 def _decode(raw: bytes) -> str:
@@ -70,11 +84,20 @@ def _reject_constant(name: str) -> NoReturn:
     raise _NonFiniteNumber(name)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _NumberTooLarge(text if len(text) <= 40 else text[:37] + "...")
+    return value
+
+
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except _NonFiniteNumber as exc:
         _reject(f"request body is not valid JSON (NaN/Infinity are not allowed; found {exc})")
+    except _NumberTooLarge as exc:
+        _reject(f"request body has a number too large to represent: {exc}")
     except json.JSONDecodeError as exc:
         _reject(
             f"request body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
@@ -82,6 +105,36 @@ def _loads(text: str) -> Any:
     except RecursionError:
         # The C decoder recurses once per level; thousands of levels end up here.
         _reject("request body is nested too deeply")
+    except ValueError:
+        # An integer literal of more than sys.get_int_max_str_digits() digits (4300): Python
+        # refuses to convert it. Valid JSON, but no client means it.
+        limit = sys.get_int_max_str_digits()
+        _reject(f"request body has a number too large to represent (more than {limit} digits)")
+
+
+def _reject_lone_surrogates(value: Any) -> None:
+    """JSON may escape half of a UTF-16 pair on its own (`"\\ud83d"`, often a string cut in
+    the middle of an emoji); that is not text, and nothing can encode it. Name where it is."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                _check_text(key, path, "a key with ")
+                stack.append((child, (*path, key)))
+        elif isinstance(node, list):
+            stack.extend((child, (*path, index)) for index, child in enumerate(node))
+        elif isinstance(node, str):
+            _check_text(node, path, "")
+
+
+def _check_text(text: str, path: tuple[str | int, ...], what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        where = format_path(path) or "the body"
+        code = f"\\u{ord(text[exc.start]):04x}"
+        _reject(f"request body is not valid Unicode: {where} has {what}an unpaired surrogate {code}")
 
 
 def _depth_exceeds(value: Any, max_depth: int) -> bool:

@@ -82,3 +82,11 @@ def test_content_type_message_says_what_was_sent() -> None:
 def test_is_json_content_type(content_type: str | None, accepted: bool) -> None:
     """application/json and application/*+json are JSON, parameters aside; nothing else is."""
     assert is_json_content_type(content_type) is accepted
+
+
+def test_bad_body_error_lists_one_problem_at_the_body() -> None:
+    """A malformed body's 400 has the shape of a schema problem: metadata.errors, path ""."""
+    with pytest.raises(RequestError) as caught:
+        parse_json_body(b"[]", "application/json")
+    message = "request body must be a JSON object, got array"
+    assert caught.value.metadata == {"errors": [{"path": "", "message": message}]}
