@@ -82,7 +82,7 @@ def _chat_operation(names: dict[str, str]) -> dict[str, Any]:
             "event stream of chat.completion.chunk objects ending with data: [DONE].",
             "content": {
                 **_json(names["chat-completion.schema.json"]),
-                "text/event-stream": {"schema": {"type": "string"}},
+                "text/event-stream": {"schema": _sse_event(names)},
             },
         },
         **_error_responses(names, _ERROR_STATUSES),
@@ -96,6 +96,30 @@ def _chat_operation(names: dict[str, str]) -> dict[str, Any]:
         "summary": "Create a chat completion",
         "requestBody": {"required": True, "content": _json(names["request.schema.json"])},
         "responses": responses,
+    }
+
+
+def _sse_event(names: dict[str, str]) -> dict[str, Any]:
+    """One server-sent event of a stream. OpenAPI 3.1 has no `itemSchema` (3.2 adds it), and
+    tools that read 3.1 (schemathesis among them) take the `schema` of text/event-stream to
+    describe each event, as an object of its fields; `data` holds a chunk as JSON, or [DONE]."""
+    return {
+        "description": "One event: `data` is a chat.completion.chunk as JSON, or [DONE] at the "
+        "end. Comment lines (`: OPENROUTER PROCESSING`) keep the connection alive between them.",
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "data": {
+                "description": "A chat.completion.chunk as JSON, or the literal [DONE].",
+                "type": "string",
+                "if": {"const": "[DONE]"},
+                "else": {
+                    "contentMediaType": "application/json",
+                    "contentSchema": _ref(names["chat-completion-chunk.schema.json"]),
+                },
+            },
+            "event": {"description": "Not sent: every event is a message.", "type": "string"},
+        },
     }
 
 

@@ -42,6 +42,7 @@ API_SCHEMA_FILES = (
     "provider.schema.json",
     "error.schema.json",
     "chat-completion.schema.json",
+    "chat-completion-chunk.schema.json",
     "models-list.schema.json",
 )
 

@@ -4,6 +4,7 @@ agreement with the request validator and the documented response shapes."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,7 +128,10 @@ def test_chat_operation_declares_bodies_and_statuses() -> None:
     assert request == {"$ref": "#/components/schemas/ChatCompletionRequest"}
     ok = CHAT["responses"]["200"]["content"]
     assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ChatCompletion"}
-    assert ok["text/event-stream"]["schema"] == {"type": "string"}
+    event = ok["text/event-stream"]["schema"]
+    assert event["properties"]["data"]["else"]["contentSchema"] == {
+        "$ref": "#/components/schemas/ChatCompletionChunk"
+    }
     for status in ("400", "401", "404", "413", "default"):
         content = CHAT["responses"][status]["content"]["application/json"]
         assert content["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}, status
@@ -162,6 +166,38 @@ def test_response_schema_rejects_a_choice_without_message_or_text() -> None:
     """A choice must carry a message (chat) or a text (prompt)."""
     broken = {**COMPLETION, "choices": [{"index": 0, "finish_reason": "stop"}]}
     assert not _validator("chat-completion.schema.json").is_valid(broken)
+
+
+EXAMPLES = Path(__file__).parent / "examples"
+
+
+def _documented_chunks() -> list[Any]:
+    chunks = [json.loads(p.read_text()) for p in sorted(EXAMPLES.glob("chunk_*.json"))]
+    for stream in sorted(EXAMPLES.glob("stream_*.sse")):
+        for line in stream.read_text().splitlines():
+            if line.startswith("data: {"):
+                chunks.append(json.loads(line.removeprefix("data: ")))
+    return chunks
+
+
+@pytest.mark.parametrize("chunk", _documented_chunks())
+def test_documented_chunks_match_the_chunk_schema(chunk: dict[str, Any]) -> None:
+    """Every chunk of the PROTOCOL §4 examples (text, tool calls, usage, errors) is valid."""
+    _validator("chat-completion-chunk.schema.json").validate(chunk)
+
+
+def test_chunk_schema_rejects_a_completion_object() -> None:
+    """A non-streaming reply is not a chunk: its object is chat.completion."""
+    assert not _validator("chat-completion-chunk.schema.json").is_valid(COMPLETION)
+
+
+def test_sse_event_schema_accepts_chunks_and_done() -> None:
+    """Read as schemathesis reads OpenAPI 3.1, the event schema takes a chunk or [DONE]."""
+    event = CHAT["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    validator = Draft202012Validator(event)
+    assert validator.is_valid({"data": "[DONE]", "event": "message"})
+    assert validator.is_valid({"data": json.dumps(_documented_chunks()[0])})
+    assert not validator.is_valid({"event": "message"})
 
 
 @pytest.mark.parametrize("body", ERRORS, ids=["400", "401", "402"])
