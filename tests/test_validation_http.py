@@ -243,6 +243,8 @@ def test_openapi_server_url_follows_the_host_header(server: EmulatorServer) -> N
 
 
 def test_openapi_document_only_answers_get(server: EmulatorServer) -> None:
-    """POST /openapi.json is a 405 in the router's envelope, not an HTML page."""
-    assert_envelope(request(server.url, path="/openapi.json", body={}), 405)
+    """POST /openapi.json is a 405 in the router's envelope with an Allow header, not HTML."""
+    response = request(server.url, path="/openapi.json", body={})
+    assert_envelope(response, 405)
+    assert "GET" in response.headers["allow"]
 
