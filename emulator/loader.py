@@ -521,6 +521,7 @@ class _Builder:
                 f"put {beside[0]!r} inside each item of 'choices'",
             )
         stream = d.get("stream")
+        self.check_chunks(d, path)
         return Reply(
             choice=self.choice(d, path),
             choices=(
@@ -535,6 +536,20 @@ class _Builder:
             stream=self.stream(stream, path + ("stream",)) if stream is not None else None,
             system_fingerprint=d.get("system_fingerprint"),
         )
+
+    def check_chunks(self, d: Mapping[str, Any], path: JsonPath) -> None:
+        """`stream.chunks` beside a static `content` must spell that content exactly."""
+        chunks = (d.get("stream") or {}).get("chunks")
+        content = d.get("content")
+        if chunks is None or not isinstance(content, str) or "{{" in content:
+            return
+        if "".join(chunks) != content:
+            raise self.w.error(
+                path + ("stream", "chunks"),
+                f"{self.w.name(path + ('stream', 'chunks'))} join to {_short(''.join(chunks))}, "
+                f"not to the reply's content {_short(content)}; give one of the two, or make "
+                "them agree",
+            )
 
     def choice(self, d: Mapping[str, Any], path: JsonPath) -> ChoiceSpec:
         texts = {k: self.check_template(d[k], path + (k,)) for k in TEMPLATE_KEYS if k in d}

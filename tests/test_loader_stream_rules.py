@@ -1,0 +1,36 @@
+"""Stream-block rules the schema alone cannot say, each with its exact file:line message."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator.errors import ScenarioError
+from emulator.loader import load_text
+
+
+@pytest.mark.parametrize("text,message", [
+    ("name: a\nreply:\n  content: Hello\n  stream:\n    chunks: [He, ll]\n",
+     "f.yaml:5: reply.stream.chunks join to 'Hell', not to the reply's content 'Hello'; "
+     "give one of the two, or make them agree"),
+    ("name: a\nreply:\n  stream:\n    framing: {stall_after: 0}\n",
+     "f.yaml:4: reply.stream.framing.stall_after: must be >= 1, got 0"),
+])
+def test_broken_stream_blocks(text: str, message: str) -> None:
+    """Chunks that disagree with the content, and stall_after 0, are load errors."""
+    with pytest.raises(ScenarioError) as info:
+        load_text(text, "f.yaml")
+    assert str(info.value) == message
+
+
+def test_chunks_agreeing_with_content_or_templated_content_load() -> None:
+    """Chunks that spell the content, or a templated content, are accepted."""
+    load_text("name: a\nreply:\n  content: Hello\n  stream: {chunks: [He, llo]}\n", "f.yaml")
+    load_text("name: b\nreply:\n  content: '{{ request.model }}'\n  stream: {chunks: [x]}\n", "f.yaml")
+
+
+def test_disconnect_reset_event_loads() -> None:
+    """`disconnect: reset` in a hand-written timeline is a TCP reset."""
+    spec = load_text("name: a\nreply:\n  stream:\n    events: [{disconnect: reset}]\n", "f.yaml")[0]
+    stream = spec.steps[0].stream  # type: ignore[union-attr]
+    assert stream is not None and stream.events is not None
+    assert stream.events[0].value == "reset"
