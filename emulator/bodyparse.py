@@ -134,7 +134,9 @@ def _check_text(text: str, path: tuple[str | int, ...], what: str) -> None:
     except UnicodeEncodeError as exc:
         where = format_path(path) or "the body"
         code = f"\\u{ord(text[exc.start]):04x}"
-        _reject(f"request body is not valid Unicode: {where} has {what}an unpaired surrogate {code}")
+        _reject(
+            f"request body is not valid Unicode: {where} has {what}an unpaired surrogate {code}"
+        )
 
 
 def _depth_exceeds(value: Any, max_depth: int) -> bool:

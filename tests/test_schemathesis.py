@@ -4,7 +4,8 @@ documented status, a documented content type and a body that conforms to its sch
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis

@@ -4,7 +4,8 @@ well-formed 4xx error envelope; never a 500, never an HTML page, never a dropped
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import event, given, settings
@@ -44,7 +45,9 @@ scalars = (
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -76,11 +79,17 @@ valid_but_for = st.tuples(st.sampled_from(KNOWN_KEYS), json_values).map(
 # Documented values of each parameter, from the valid table: mixed and matched, they give
 # mostly valid requests that reach reply generation and streaming.
 DOCUMENTED = sorted(
-    {(key, json.dumps(value, sort_keys=True)) for _, case in VALID_CASES for key, value in case.items()}
+    {
+        (key, json.dumps(value, sort_keys=True))
+        for _, case in VALID_CASES
+        for key, value in case.items()
+    }
 )
 documented_mix = st.lists(st.sampled_from(DOCUMENTED), min_size=1, max_size=8).map(
-    lambda pairs: {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
-    | {key: json.loads(value) for key, value in pairs}
+    lambda pairs: (
+        {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+        | {key: json.loads(value) for key, value in pairs}
+    )
 )
 stream_and_mix = st.tuples(documented_mix, st.booleans()).map(lambda t: {**t[0], "stream": t[1]})
 
@@ -152,4 +161,3 @@ def test_garbage_never_gets_a_500(
     assert_well_formed(response, raw)
     entry = fuzz_server.requests[-1]
     assert entry.outcome != "failed" and entry.status == response.status, entry.error
-

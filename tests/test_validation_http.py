@@ -4,7 +4,6 @@ mode), validation before scenario matching, and the served OpenAPI document."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -133,7 +132,9 @@ def test_strict_server_rejects_unknown_parameters(server: EmulatorServer) -> Non
     server.configure(strict=True)
     server.add(CATCH_ALL)
     error = assert_envelope(request(server.url, body=body(max_token=5, zzz=1)), 400)
-    assert error["message"] == "max_token: unknown parameter (strict mode); did you mean 'max_tokens'?"
+    assert (
+        error["message"] == "max_token: unknown parameter (strict mode); did you mean 'max_tokens'?"
+    )
     assert [e["path"] for e in assert_problems(error)] == ["max_token", "zzz"]
     assert request(server.url, body=body(max_tokens=5)).status == 200
     rejected, answered = server.requests
@@ -247,4 +248,3 @@ def test_openapi_document_only_answers_get(server: EmulatorServer) -> None:
     response = request(server.url, path="/openapi.json", body={})
     assert_envelope(response, 405)
     assert "GET" in response.headers["allow"]
-
