@@ -57,3 +57,25 @@ def test_curl_example_streams(server: EmulatorServer) -> None:
     assert resp.headers["Content-Type"] == "text/event-stream"
     assert text.startswith(": OPENROUTER PROCESSING\n\n") and text.endswith("data: [DONE]\n\n")
     assert json.loads(body)["stream"] is True
+
+
+def test_yaml_examples_load_and_play(server: EmulatorServer) -> None:
+    """The README's scenario examples load, and the streamed one errors after three chunks."""
+    from wire import chat
+
+    for block in blocks("yaml"):
+        server.add(block)  # YAML text; a broken block raises ScenarioError with file:line
+    server.configure(time_scale=0)
+    raw = chat(server.url, stream=True, metadata={"city": "Paris"})
+    assert raw.status == 200  # no header: the default reply (the retry scenario needs 'weather')
+    errored = request_with(server, "error-after-three")
+    assert [d for d in errored if isinstance(d, dict) and "error" in d][0]["error"]["code"] == 502
+    pieces = [d["choices"][0]["delta"].get("content") for d in errored[1:4]]
+    assert pieces == ["One", " two", " three"]
+
+
+def request_with(server: EmulatorServer, case: str) -> list[object]:
+    from wire import request
+
+    body = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    return request(server.url, body=body, headers={"x-test-case": case}).data()
