@@ -20,7 +20,7 @@ from emulator.generate import Draw
 from emulator.journal import JournalEntry
 from emulator.openapi import openapi_document
 from emulator.runtime import Emulator
-from emulator.scenario import ErrorReply, Fault, Reply, Response
+from emulator.scenario import ErrorReply, Fault, Reply, Response, Scenario
 from emulator.state import no_match_error
 from emulator.validation import ValidationResult, error_for
 
@@ -114,7 +114,15 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
     if result.problems:
         raise error_for(result)
     chat = ChatRequest(body, {k.lower(): v for k, v in request.headers.items()}, api_key)
-    selection = emulator.state.select(chat)
+
+    def admit(scenario: Scenario) -> None:
+        """A strict scenario refuses unknown parameters as strict mode does, before its step
+        is used (so a refused request is not one of its calls)."""
+        if scenario.strict and result.ignored:
+            entry.scenario = scenario.name
+            raise error_for(emulator.validator.validate(body, strict=True))
+
+    selection = emulator.state.select(chat, admit)
     scenario = selection.scenario
     entry.scenario = scenario.name if scenario else None
     entry.call_number = selection.call_number if scenario else None
@@ -122,11 +130,6 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
         entry.near_misses = [
             {"scenario": name, "reasons": list(reasons)} for name, reasons in selection.near_misses
         ]
-    if scenario is not None and scenario.strict and result.ignored:
-        raise RequestError(
-            400,
-            f"unknown parameters (strict scenario '{scenario.name}'): " + ", ".join(result.ignored),
-        )
     response: Response | None = selection.response
     if response is None:
         if emulator.strict:

@@ -8,7 +8,7 @@ requests never get the same step.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .chatrequest import ChatRequest
@@ -21,6 +21,8 @@ FORCE_HEADER = "x-emulator-scenario"
 NEAR_MISSES_IN_MESSAGE = 3
 
 NearMiss = tuple[str, tuple[str, ...]]
+# Called with the picked scenario before its step is consumed; refuses it by raising.
+Admit = Callable[[Scenario], None]
 
 
 @dataclass(frozen=True)
@@ -94,25 +96,26 @@ class ScenarioState:
             return {s.name: self._counts.get(s.name, 0) for s in self._scenarios}
 
     # --- selecting ---
-    def select(self, request: ChatRequest) -> Selection:
-        """Pick the scenario for `request` and consume its step, in one locked step."""
+    def select(self, request: ChatRequest, admit: Admit | None = None) -> Selection:
+        """Pick the scenario for `request` and consume its step, in one locked step. `admit`
+        may refuse the picked scenario by raising (a RequestError) before any step is used."""
         with self._lock:
             forced = request.headers.get(FORCE_HEADER)
             if forced is not None:
-                return self._forced(forced.strip())
+                return self._forced(forced.strip(), admit)
             misses: list[NearMiss] = []
             for scenario in self._by_priority:
                 result = match_request(scenario.match, request)
                 if not result.ok:
                     misses.append((scenario.name, result.reasons))
                     continue
-                selection = self._consume(scenario, False, tuple(misses))
+                selection = self._consume(scenario, False, tuple(misses), admit)
                 if selection is not None:
                     return selection
                 misses.append((scenario.name, (_exhausted(self._counts[scenario.name]),)))
             return Selection(None, None, near_misses=tuple(misses))
 
-    def _forced(self, name: str) -> Selection:
+    def _forced(self, name: str, admit: Admit | None) -> Selection:
         scenario = next((s for s in self._scenarios if s.name == name), None)
         if scenario is None:
             names = [s.name for s in self._scenarios]
@@ -122,7 +125,7 @@ class ScenarioState:
                 metadata={"scenarios": names},
                 headers={"x-should-retry": "false"},
             )
-        selection = self._consume(scenario, True, ())
+        selection = self._consume(scenario, True, (), admit)
         if selection is not None:
             return selection
         # An exhausted fall_through sequence steps aside: the default reply (in strict mode a
@@ -131,12 +134,18 @@ class ScenarioState:
         return Selection(scenario, None, calls, True, ((name, (_exhausted(calls),)),))
 
     def _consume(
-        self, scenario: Scenario, forced: bool, misses: tuple[NearMiss, ...]
+        self,
+        scenario: Scenario,
+        forced: bool,
+        misses: tuple[NearMiss, ...],
+        admit: Admit | None = None,
     ) -> Selection | None:
         count = self._counts.get(scenario.name, 0)
         step = scenario.step(count)
         if step is None:
             return None
+        if admit is not None:
+            admit(scenario)
         self._counts[scenario.name] = count + 1
         return Selection(scenario, step, count + 1, forced, misses)
 

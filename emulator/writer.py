@@ -45,6 +45,9 @@ async def play(
         text = data.decode("utf-8", "backslashreplace") if isinstance(data, bytes) else data
         entry.events.append(PlayedEvent(round((now() - start) * 1000, 3), kind, text))
 
+    # Each event is journaled just before its bytes go out, so a client that has received them
+    # (or the end of the response) finds them in the journal; one whose write fails is dropped.
+    played = 0
     try:
         for event in timeline.events:
             if isinstance(event, Wait):
@@ -52,24 +55,27 @@ async def play(
                 await _sleep_until(request, deadline, now)
                 record("wait", str(round(event.ms, 3)))  # the scheduled (unscaled) ms
             elif isinstance(event, Head):
-                response = await _prepare(request, event)
                 record("head", str(event.status))
+                response = await _prepare(request, event)
             elif isinstance(event, Send):
                 if response is None:
                     raise RuntimeError("a timeline sent bytes before its head")
-                await response.write(event.data)
                 record(event.kind, event.data)
+                await response.write(event.data)
             elif isinstance(event, Close):
-                if response is not None:
-                    await response.write_eof()
                 record("close")
                 entry.outcome = "completed"
+                entry.duration_ms = round((now() - start) * 1000, 3)
+                if response is not None:
+                    await response.write_eof()
             elif isinstance(event, Drop):
-                _drop(request, event.reset)
                 record("reset" if event.reset else "drop")
                 entry.outcome = "reset" if event.reset else "dropped"
+                _drop(request, event.reset)
                 return response or _closed_response()
+            played = len(entry.events)
     except (ConnectionError, ClientGone, asyncio.CancelledError) as exc:
+        del entry.events[played:]
         entry.client_aborted = True
         entry.aborted_after = len(entry.events)
         entry.outcome = "client_aborted"

@@ -429,7 +429,7 @@ def test_strict_scenario_unknown_parameter_is_reported(project: pytest.Pytester)
         [
             "request #1: POST /v1/chat/completions -> 400 unknown parameters (scenario 'exact')",
             "    answer:",
-            "        - unknown parameters (strict scenario 'exact'): temprature",
+            "        - temprature: unknown parameter (strict mode); did you mean 'temperature'?",
         ]
     )
 

@@ -157,22 +157,30 @@ def test_strict_scenario_rejects_unknown_parameters(server: EmulatorServer) -> N
     """A scenario with `strict: true` refuses unknown keys with a 400 that names them."""
     server.add("name: picky\nstrict: true\nreply: {content: ok}\n")
     error = assert_envelope(request(server.url, body=body(max_token=5, zzz=1)), 400)
-    assert "max_token" in error["message"] and "zzz" in error["message"]
-    assert "picky" in error["message"]
+    assert [p["path"] for p in assert_problems(error)] == ["max_token", "zzz"]
+    assert server.requests[-1].scenario == "picky"
     assert request(server.url, body=body(max_tokens=5)).status == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers._plan builds the strict-scenario 400 by hand: no metadata.errors, no "
-    "did-you-mean (fix: raise error_for(validator.validate(body, strict=True)))",
-)
 def test_strict_scenario_error_has_the_shape_of_strict_mode(server: EmulatorServer) -> None:
     """A strict scenario's 400 lists each unknown key in metadata.errors, with suggestions."""
     server.add("name: picky\nstrict: true\nreply: {content: ok}\n")
     error = assert_envelope(request(server.url, body=body(max_token=5)), 400)
     assert assert_problems(error)[0]["path"] == "max_token"
     assert "did you mean 'max_tokens'?" in error["message"]
+    assert server.requests[-1].scenario == "picky"
+
+
+def test_strict_scenario_refusal_uses_no_sequence_step(server: EmulatorServer) -> None:
+    """A request a strict scenario refuses is not one of its calls: the next gets step 1."""
+    server.add(
+        "name: picky\nstrict: true\nsequence:\n  - reply: {content: first}\n"
+        "  - reply: {content: second}\n"
+    )
+    assert request(server.url, body=body(max_token=5)).status == 400
+    first = request(server.url, body=body())
+    assert first.json()["choices"][0]["message"]["content"] == "first"
+    assert server.emulator.state.call_counts()["picky"] == 1
 
 
 def test_non_strict_scenario_ignores_unknown_parameters(server: EmulatorServer) -> None:
