@@ -222,7 +222,7 @@ def chunk(gen_id: str, delta: dict[str, Any], finish: str | None = None,
 def usage_chunk(gen_id: str, usage: dict[str, Any], shape: str = "empty_choices",
                 finish: str = "stop") -> str:
     choices = [] if shape == "empty_choices" else [
-        choice({"role": "assistant", "content": ""}, finish, finish)]
+        choice({}, finish, finish)]
     return dumps({**head(gen_id), "choices": choices, "usage": usage})
 
 

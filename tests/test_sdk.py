@@ -188,3 +188,13 @@ async def test_async_stream_helper(aclient: AsyncOpenAI) -> None:
         final = await stream.get_final_completion()
     assert final.choices[0].message.role == "assistant"
     assert final.choices[0].message.content
+
+
+def test_openrouter_usage_chunk_keeps_role_single(make_server: Callable[..., EmulatorServer]) -> None:
+    """With the openrouter usage chunk the stream helper still rebuilds role 'assistant' once."""
+    server = make_server(usage_chunk="openrouter")
+    client = OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0)
+    with client.chat.completions.stream(model="openai/gpt-4o", messages=USER, n=2) as stream:
+        final = stream.get_final_completion()
+    assert [c.message.role for c in final.choices] == ["assistant", "assistant"]
+    assert final.usage is not None and final.usage.prompt_tokens == 14
