@@ -24,6 +24,17 @@ def text_of(content: Any) -> str:
     return ""
 
 
+def whole_number(value: Any) -> int | None:
+    """An integer parameter's value: JSON Schema's `integer` also admits 2.0 (and 1e3)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 _DELIVERY_KEYS = frozenset(
     {"stream", "stream_options", "stop", "max_tokens", "max_completion_tokens", "n"}
 )
@@ -48,15 +59,15 @@ class ChatRequest:
 
     @property
     def n(self) -> int:
-        n = self.body.get("n")
-        return n if isinstance(n, int) and n >= 1 else 1
+        n = whole_number(self.body.get("n"))
+        return n if n is not None and n >= 1 else 1
 
     @property
     def max_tokens(self) -> int | None:
         """`max_completion_tokens` if given, else `max_tokens`."""
         for key in ("max_completion_tokens", "max_tokens"):
-            value = self.body.get(key)
-            if isinstance(value, int):
+            value = whole_number(self.body.get(key))
+            if value is not None:
                 return value
         return None
 
@@ -156,19 +167,19 @@ class ChatRequest:
     def _texts(self, roles: tuple[str, ...]) -> list[str]:
         return [text_of(m.get("content")) for m in self.messages if m.get("role") in roles]
 
-    @property
+    @cached_property
     def last_user_message(self) -> str | None:
         texts = self._texts(("user",))
         if texts:
             return texts[-1]
         return self.prompt
 
-    @property
+    @cached_property
     def system_message(self) -> str | None:
         texts = self._texts(("system", "developer"))
         return "\n".join(texts) if texts else None
 
-    @property
+    @cached_property
     def message_texts(self) -> list[str]:
         texts = [text_of(m.get("content")) for m in self.messages]
         if self.prompt is not None:

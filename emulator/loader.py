@@ -33,6 +33,7 @@ import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints; types
 from .errors import ScenarioError
 from .presets import error_body_preset, error_preset
 from .scenario import (
+    MAX_KEEPALIVES,
     ChoiceSpec,
     Chunking,
     ErrorBody,
@@ -99,6 +100,11 @@ def _validator() -> jsonschema.Draft202012Validator:
 # --- YAML with lines ----------------------------------------------------------------------
 
 
+# Headers that frame the HTTP response: a scripted value would corrupt it (a short
+# Content-Length truncates the body), so scenarios cannot set them.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+
+
 class LineLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml is untyped
     """A safe loader used only to compose nodes (and construct plain scalars)."""
 
@@ -158,22 +164,25 @@ class _Converter:
             self.active.discard(id(node))
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
-        if self.json_mode and node.style is None and node.tag != _TIMESTAMP_TAG:
-            try:
-                return json.loads(node.value)
-            except ValueError:
-                pass
-        if node.tag == _TIMESTAMP_TAG:
-            return node.value
-        try:
-            value = self.loader.construct_object(node)
-        except yaml.YAMLError as exc:
-            raise _yaml_error(exc, self.source) from None
+        value = self._scalar_value(node)
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(node, f"non-finite number {node.value!r} is not allowed")
         if value is not None and not isinstance(value, (str, int, float, bool)):
             raise self.fail(node, f"unsupported YAML value of tag {node.tag!r}")
         return value
+
+    def _scalar_value(self, node: yaml.ScalarNode) -> Any:
+        if self.json_mode and node.style is None and node.tag != _TIMESTAMP_TAG:
+            try:
+                return json.loads(node.value)  # NaN, Infinity and 1e999 are refused by the caller
+            except ValueError:
+                pass
+        if node.tag == _TIMESTAMP_TAG:
+            return node.value
+        try:
+            return self.loader.construct_object(node)
+        except yaml.YAMLError as exc:
+            raise _yaml_error(exc, self.source) from None
 
     def mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
         if id(node) not in self.flattened:
@@ -584,6 +593,12 @@ class _Builder:
         )
 
     def header_value(self, value: Any, path: JsonPath) -> str:
+        if str(path[-1]).lower() in FRAMING_HEADERS:
+            raise self.w.error(
+                path,
+                f"{self.w.name(path)}: the emulator sets {path[-1]} itself (it frames the "
+                "response); use a fault or a stream framing fault to break framing on purpose",
+            )
         text = str(value)
         if "\r" in text or "\n" in text:
             raise self.w.error(
@@ -616,6 +631,7 @@ class _Builder:
     # --- stream ---
     def stream(self, d: Mapping[str, Any], path: JsonPath) -> StreamSpec:
         keepalive = d.get("keepalive")
+        self.check_keepalive(d, path)
         error = d.get("error")
         events = d.get("events")
         chunks = d.get("chunks")
@@ -635,6 +651,19 @@ class _Builder:
             events=tuple(self.event(e) for e in events) if events is not None else None,
             framing=self.framing(d.get("framing", {})),
         )
+
+    def check_keepalive(self, d: Mapping[str, Any], path: JsonPath) -> None:
+        """A keep-alive comment every few microseconds over a long ttft would compile to
+        millions of events; refuse more than MAX_KEEPALIVES comments up front."""
+        every = float((d.get("keepalive") or {}).get("every_ms", 0) or 0)
+        ttft = float(d.get("ttft_ms", 0) or 0)
+        if every > 0 and ttft / every > MAX_KEEPALIVES:
+            where = path + ("keepalive", "every_ms")
+            raise self.w.error(
+                where,
+                f"{self.w.name(where)}: {every:g} ms over a ttft_ms of {ttft:g} would send "
+                f"{ttft / every:,.0f} comments; at most {MAX_KEEPALIVES:,} are allowed",
+            )
 
     def framing(self, d: Mapping[str, Any]) -> Framing:
         return Framing(

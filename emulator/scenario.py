@@ -14,6 +14,9 @@ AFTER_SEQUENCE = ("repeat_last", "cycle", "fall_through")
 FAULT_KINDS = ("reset", "empty", "hang", "malformed_json")
 CHUNKING_KINDS = ("words", "chars", "tokens", "lines", "none")
 TEXT_OPERATORS = ("equals", "contains", "regex", "glob", "absent")
+# Most keep-alive comments one stream sends while its first chunk is pending (each is an event
+# of the compiled timeline, so an unbounded count could exhaust memory).
+MAX_KEEPALIVES = 10_000
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping, Union
 from emulator import protocol, tokens
 from emulator.protocol import Completion
 from emulator.scenario import (
+    MAX_KEEPALIVES,
     Chunking,
     ErrorBody,
     ErrorReply,
@@ -285,12 +286,15 @@ def _wait(b: _Builder, ms: float) -> None:
 
 
 def _wait_with_keepalive(b: _Builder, total_ms: float, text: str, every_ms: float) -> None:
-    """Wait `total_ms`, sending the keep-alive comment every `every_ms` meanwhile (D5)."""
+    """Wait `total_ms`, sending the keep-alive comment every `every_ms` meanwhile (D5); after
+    MAX_KEEPALIVES comments (a server-wide period under a huge ttft) the rest is one wait."""
     if every_ms <= 0:
         _wait(b, total_ms)
         return
     waited = 0.0
-    while total_ms - waited > every_ms:
+    sent = 0
+    while total_ms - waited > every_ms and sent < MAX_KEEPALIVES:
+        sent += 1
         b.events.append(Wait(every_ms))
         b.comment(text)
         waited += every_ms

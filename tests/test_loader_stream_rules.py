@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pathlib import Path
+
 from emulator.errors import ScenarioError
 from emulator.loader import load_text
 
@@ -34,3 +36,30 @@ def test_disconnect_reset_event_loads() -> None:
     stream = spec.steps[0].stream  # type: ignore[union-attr]
     assert stream is not None and stream.events is not None
     assert stream.events[0].value == "reset"
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_json_files_refuse_non_finite_numbers(tmp_path: Path, number: str) -> None:
+    """A .json scenario file with NaN/Infinity/1e999 is refused (it would send invalid JSON)."""
+    from emulator.loader import load_paths
+
+    path = tmp_path / "s.json"
+    path.write_text('{"name": "a",\n "reply": {"usage": {"cost": ' + number + "}}}")
+    with pytest.raises(ScenarioError, match=rf"s\.json:2: non-finite number '{number}'"):
+        load_paths([path])
+
+
+@pytest.mark.parametrize("header", ["Content-Length", "transfer-encoding", "Connection"])
+def test_error_headers_cannot_set_framing(header: str) -> None:
+    """An error's headers may not set the headers that frame the response."""
+    text = f"name: a\nerror:\n  status: 429\n  message: x\n  headers:\n    {header}: '5'\n"
+    with pytest.raises(ScenarioError, match=rf"f\.yaml:6: error\.headers\.{header}: the emulator sets"):
+        load_text(text, "f.yaml")
+
+
+def test_keepalive_flood_is_refused() -> None:
+    """A keep-alive period that would send over 10,000 comments during ttft is a load error."""
+    text = "name: a\nreply:\n  stream:\n    ttft_ms: 100000000\n    keepalive: {every_ms: 0.001}\n"
+    with pytest.raises(ScenarioError, match=r"f\.yaml:5: reply\.stream\.keepalive\.every_ms: "
+                                            r"0\.001 ms over a ttft_ms of 1e\+08 would send"):
+        load_text(text, "f.yaml")

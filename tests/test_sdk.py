@@ -198,3 +198,14 @@ def test_openrouter_usage_chunk_keeps_role_single(make_server: Callable[..., Emu
         final = stream.get_final_completion()
     assert [c.message.role for c in final.choices] == ["assistant", "assistant"]
     assert final.usage is not None and final.usage.prompt_tokens == 14
+
+
+@pytest.mark.parametrize("value", [2.0, 2])
+def test_integer_valued_floats_count(server: EmulatorServer, value: float) -> None:
+    """max_tokens 2.0 and n 2.0 (JSON Schema integers) act like 2."""
+    from wire import chat
+
+    body = chat(server.url, max_tokens=value, n=value).json()
+    assert len(body["choices"]) == 2
+    assert all(c["finish_reason"] == "length" for c in body["choices"])
+    assert body["usage"]["completion_tokens"] <= 4

@@ -150,3 +150,14 @@ def test_malformed_json_fault() -> None:
     t = timeline.fault_response(Fault("malformed_json"))
     assert isinstance(t.events[0], Head) and t.events[0].status == 200
     assert sends(t) and isinstance(t.events[-1], Close)
+
+
+def test_server_keepalive_under_huge_ttft_is_bounded() -> None:
+    """A server-wide keep-alive period under a huge ttft compiles to a bounded timeline."""
+    from emulator.scenario import MAX_KEEPALIVES
+
+    spec = StreamSpec(ttft_ms=10**9)
+    t = timeline.stream_response(completion(), spec, timeline.StreamDefaults(keepalive_ms=1),
+                                 random.Random(1))
+    assert len(sends(t, "comment")) == MAX_KEEPALIVES + 1  # + the one right after the headers
+    assert sum(e.ms for e in t.events if isinstance(e, Wait)) == 10**9
