@@ -84,9 +84,20 @@ class Generator:
             content = self._generated_content(request, rng)
         else:
             content = None
+        reasoning = (
+            self._render(spec.reasoning, request, draw, rng) if spec.reasoning is not None else None
+        )
+        refusal = (
+            self._render(spec.refusal, request, draw, rng) if spec.refusal is not None else None
+        )
         truncated = False
-        if content is not None and spec.finish_reason is None:
-            content, truncated = cut(content, request.stop, request.max_tokens)
+        if spec.finish_reason is None:  # a scripted finish reason means: send it as written
+            if content is not None:
+                content = cut_at_stop(content, request.stop)
+            budget = Budget(request.max_tokens)
+            reasoning, content, refusal = (budget.fit(t) for t in (reasoning, content, refusal))
+            tool_calls = budget.fit_calls(tool_calls)
+            truncated = budget.exhausted
         finish = spec.finish_reason or _derived_finish(spec, tool_calls, truncated)
         return Choice(
             index=index,
@@ -94,12 +105,8 @@ class Generator:
             finish_reason=finish,
             native_finish_reason=spec.native_finish_reason
             or protocol.native_finish_reason(provider, finish),
-            reasoning=self._render(spec.reasoning, request, draw, rng)
-            if spec.reasoning is not None
-            else None,
-            refusal=self._render(spec.refusal, request, draw, rng)
-            if spec.refusal is not None
-            else None,
+            reasoning=reasoning,
+            refusal=refusal,
             tool_calls=tool_calls,
             error=spec.choice_error.to_json() if spec.choice_error is not None else None,
         )
@@ -180,16 +187,41 @@ def _derived_finish(spec: ChoiceSpec, tool_calls: tuple[ToolCall, ...], truncate
     return "tool_calls" if tool_calls else "stop"
 
 
-def cut(text: str, stop: tuple[str, ...], max_tokens: int | None) -> tuple[str, bool]:
-    """Cut `text` before the first stop sequence, then to max_tokens; True when max_tokens cut it."""
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
+    """`text` up to (not including) the first stop sequence in it."""
     positions = [p for p in (text.find(s) for s in stop) if p >= 0]
-    if positions:
-        text = text[: min(positions)]
-    if max_tokens is not None:
-        shorter = tokens.truncate(text, max_tokens)
-        if shorter != text:
-            return shorter, True
-    return text, False
+    return text[: min(positions)] if positions else text
+
+
+class Budget:
+    """max_tokens spent in the order a model writes: reasoning, content (or refusal), then tool
+    calls (name, then arguments). Whatever does not fit is cut, as a real model's output is."""
+
+    def __init__(self, max_tokens: int | None) -> None:
+        self.left = max_tokens
+        self.exhausted = False
+
+    def fit(self, text: str | None) -> str | None:
+        if text is None or self.left is None:
+            return text
+        shorter = tokens.truncate(text, self.left)
+        self.exhausted |= shorter != text
+        self.left -= tokens.count(shorter)
+        return shorter
+
+    def fit_calls(self, calls: tuple[ToolCall, ...]) -> tuple[ToolCall, ...]:
+        if self.left is None:
+            return calls
+        kept: list[ToolCall] = []
+        for call in calls:
+            name = tokens.count(call.name)
+            if name > self.left:
+                self.exhausted = True
+                break
+            self.left -= name
+            arguments = self.fit(call.arguments) or ""
+            kept.append(ToolCall(call.id, call.name, arguments))
+        return tuple(kept)
 
 
 def usage_for(

@@ -209,3 +209,17 @@ def test_integer_valued_floats_count(server: EmulatorServer, value: float) -> No
     assert len(body["choices"]) == 2
     assert all(c["finish_reason"] == "length" for c in body["choices"])
     assert body["usage"]["completion_tokens"] <= 4
+
+
+def test_max_tokens_covers_tool_call_arguments(client: OpenAI) -> None:
+    """max_tokens cuts a forced tool call's arguments too, and says length."""
+    completion = client.chat.completions.create(
+        model="openai/gpt-4o", messages=USER, tools=[WEATHER_TOOL],  # type: ignore[list-item]
+        tool_choice="required", max_tokens=4,
+    )
+    choice = completion.choices[0]
+    calls = choice.message.tool_calls or []
+    assert choice.finish_reason == "length"
+    assert completion.usage is not None and completion.usage.completion_tokens <= 4
+    spent = sum(tokens.count(c.function.name) + tokens.count(c.function.arguments) for c in calls)
+    assert spent == completion.usage.completion_tokens
