@@ -6,11 +6,13 @@ error envelope for an id it never served (or one whose response has not finished
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from aiohttp import web
 
+from emulator import tokens
 from emulator.errors import RequestError
 from emulator.handlers import EMULATOR, check_auth
 from emulator.journal import JournalEntry
@@ -50,14 +52,19 @@ def generation_stats(entry: JournalEntry) -> dict[str, Any]:
     body: Mapping[str, Any] = entry.body if isinstance(entry.body, dict) else {}
     prompt = int(usage.get("prompt_tokens") or 0)
     output = int(usage.get("completion_tokens") or 0)
+    finish = _first(completion.get("finish_reasons"))
+    native = _first(completion.get("native_finish_reasons"))
+    played = played_stream(entry)
+    if played is not None:  # a stream cut short: report what the client was actually sent
+        output, finish, native = played
     return {
         "id": entry.generation_id,
         "model": completion.get("model"),
         "created_at": _iso(completion.get("created", entry.started_at)),
         "streamed": entry.stream,
         "cancelled": entry.client_aborted,
-        "finish_reason": _first(completion.get("finish_reasons")),
-        "native_finish_reason": _first(completion.get("native_finish_reasons")),
+        "finish_reason": finish,
+        "native_finish_reason": native,
         "tokens_prompt": prompt,
         "tokens_completion": output,
         # The emulator counts with one tokenizer: native and normalised counts are the same.
@@ -96,6 +103,44 @@ _COUNTS = (
     "num_fetches",
 )
 _UNKNOWN = ("router", "app_id", "preset_id", "provider_responses", "data_region", "workspace_id")
+
+
+def played_stream(entry: JournalEntry) -> tuple[int, str | None, str | None] | None:
+    """(completion tokens, finish reason, native finish reason) of what a stream actually sent,
+    when it did not play in full (an in-band error, a disconnect, a client that went away);
+    None for a response that played as planned."""
+    if not entry.stream:
+        return None
+    events = _sse_payloads(entry)
+    errored = any(isinstance(e, dict) and e.get("error") for e in events)
+    if entry.outcome == "completed" and not errored:
+        return None
+    text: list[str] = []
+    finish = native = None
+    for event in events:
+        for choice in event.get("choices") or [] if isinstance(event, dict) else []:
+            delta = choice.get("delta") or {}
+            text += [delta.get(k) or "" for k in ("content", "reasoning", "refusal")]
+            for call in delta.get("tool_calls") or []:
+                function = call.get("function") or {}
+                text += [function.get("name") or "", function.get("arguments") or ""]
+            finish = choice.get("finish_reason") or finish
+            native = choice.get("native_finish_reason") or native
+    return tokens.count("".join(text)), ("error" if errored else finish), native
+
+
+def _sse_payloads(entry: JournalEntry) -> list[Any]:
+    """The JSON payloads of the data events played (pieces of split events joined again)."""
+    raw = "".join(e.data for e in entry.events if e.kind in ("data", "error"))
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    payloads: list[Any] = []
+    for event in raw.split("\n\n"):
+        if event.startswith("data: "):
+            try:
+                payloads.append(json.loads(event[len("data: "):]))
+            except ValueError:
+                continue  # a raw or half-sent event
+    return payloads
 
 
 def _text(value: Any) -> str | None:

@@ -141,6 +141,26 @@ def test_abandoned_stream_is_cancelled(server: EmulatorServer) -> None:
     assert (data["streamed"], data["cancelled"]) == (True, True)
     assert data["latency"] is not None and data["generation_time"] < 5000
     assert server.last_request.client_aborted
+    # Only what was sent counts: far fewer than the 100 words planned, and no finish reason.
+    assert data["tokens_completion"] < 100 and data["finish_reason"] is None
+
+
+def test_stream_error_reports_what_was_sent(server: EmulatorServer) -> None:
+    """A stream that errors after one chunk reports finish_reason error and that chunk's tokens."""
+    server.add({"name": "broken", "reply": {"content": "one two three",
+                                             "stream": {"error_after": 1}}})
+    generation_id = chat(server.url, stream=True).headers["x-generation-id"]
+    data = wait_for_stats(server, generation_id)
+    assert (data["finish_reason"], data["tokens_completion"], data["cancelled"]) == ("error", 1, False)
+
+
+def test_split_stream_still_counts_fully(server: EmulatorServer) -> None:
+    """A stream written in 3-byte pieces that completes reports the planned counts."""
+    server.add({"name": "split", "reply": {"content": "one two three",
+                                            "stream": {"framing": {"split_every": 3}}}})
+    generation_id = chat(server.url, stream=True).headers["x-generation-id"]
+    data = wait_for_stats(server, generation_id)
+    assert (data["finish_reason"], data["tokens_completion"]) == ("stop", 3)
 
 
 @pytest.mark.parametrize(
