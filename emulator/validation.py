@@ -104,6 +104,8 @@ class RequestValidator:
         problems: list[tuple[Path, str]] = []
         if self._is_valid is None or not self._is_valid(body):
             problems.extend(self._schema_problems(body))
+        else:
+            problems.extend(_tool_choice_problems(body))
         if strict:
             problems.extend(((key,), self._unknown_message(key)) for key in unknown)
         ordered = _in_document_order(problems, body)
@@ -122,6 +124,24 @@ class RequestValidator:
 
     def _schema_problems(self, body: object) -> Iterator[tuple[Path, str]]:
         return _describe_errors(self._validator.iter_errors(body))
+
+
+def _tool_choice_problems(body: object) -> Iterator[tuple[Path, str]]:
+    """What one schema cannot say: tool_choice must name an offered tool, and `required`
+    needs tools to choose from (OpenAI answers both with a 400)."""
+    if not isinstance(body, dict) or "tool_choice" not in body:
+        return
+    choice = body["tool_choice"]
+    names = [t["function"]["name"] for t in body.get("tools") or []]
+    if isinstance(choice, dict):
+        name = choice["function"]["name"]
+        if name not in names:
+            offered = ", ".join(names) if names else "none"
+            yield ("tool_choice", "function", "name"), (
+                f"names {name!r}, which is not among the offered tools ({offered})"
+            )
+    elif choice == "required" and not names:
+        yield ("tool_choice",), "'required' needs at least one tool in tools"
 
 
 def error_for(result: ValidationResult) -> RequestError:
