@@ -104,7 +104,7 @@ class RequestValidator:
         problems: list[tuple[Path, str]] = []
         if self._is_valid is None or not self._is_valid(body):
             problems.extend(self._schema_problems(body))
-        else:
+        if not problems:  # the cross-field rule assumes a body the schema accepts
             problems.extend(_tool_choice_problems(body))
         if strict:
             problems.extend(((key,), self._unknown_message(key)) for key in unknown)
@@ -127,8 +127,8 @@ class RequestValidator:
 
 
 def _tool_choice_problems(body: object) -> Iterator[tuple[Path, str]]:
-    """What one schema cannot say: tool_choice must name an offered tool, and `required`
-    needs tools to choose from (OpenAI answers both with a 400)."""
+    """What no schema can say: a named tool_choice must be one of the offered tools (OpenAI
+    answers a 400; `required` without tools is the schema's own rule)."""
     if not isinstance(body, dict) or "tool_choice" not in body:
         return
     choice = body["tool_choice"]
@@ -137,11 +137,10 @@ def _tool_choice_problems(body: object) -> Iterator[tuple[Path, str]]:
         name = choice["function"]["name"]
         if name not in names:
             offered = ", ".join(names) if names else "none"
-            yield ("tool_choice", "function", "name"), (
-                f"names {name!r}, which is not among the offered tools ({offered})"
+            yield (
+                ("tool_choice", "function", "name"),
+                (f"names {name!r}, which is not among the offered tools ({offered})"),
             )
-    elif choice == "required" and not names:
-        yield ("tool_choice",), "'required' needs at least one tool in tools"
 
 
 def error_for(result: ValidationResult) -> RequestError:
