@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
@@ -45,7 +45,7 @@ def create_app(
     scenarios: Iterable[Scenario] = (),
     emulator: Emulator | None = None,
 ) -> web.Application:
-    """The emulator as an aiohttp app, ready for web.AppRunner or pytest-aiohttp's aiohttp_client."""
+    """The emulator as an aiohttp app, for web.AppRunner or pytest-aiohttp's aiohttp_client."""
     config = config or Config()
     emulator = emulator or Emulator(config, scenarios)
     app = web.Application(middlewares=[error_middleware], client_max_size=config.max_body_bytes)

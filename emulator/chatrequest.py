@@ -4,9 +4,10 @@ matching, templating and generation ask about (last user message, tool names, pr
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 
 def text_of(content: Any) -> str:

@@ -7,7 +7,8 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from emulator.config import DEFAULT_HOST, DEFAULT_PORT, USAGE_CHUNK_SHAPES, Config
 

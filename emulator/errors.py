@@ -12,7 +12,7 @@ BAD_KEY_MESSAGE = "User not found."
 def error_envelope(
     code: int, message: str, metadata: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The router's error body: `{"error": {"code", "message", "metadata"?}}`, code = HTTP status."""
+    """The router's error body `{"error": {"code", "message", "metadata"?}}`; code = HTTP status."""
     error: dict[str, Any] = {"code": code, "message": message}
     if metadata is not None:
         error["metadata"] = metadata

@@ -77,7 +77,7 @@ def _json_equal(a: object, b: object) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=False))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
     if a != b:
@@ -243,20 +243,14 @@ def _plan_check(plan: _Plan) -> Check:
         for rule in group:
             if not rule(value):
                 return False
-        for rule in any_type:
-            if not rule(value):
-                return False
-        return True
+        return all(rule(value) for rule in any_type)
 
     return check
 
 
 def _each(item: Check) -> Check:
     def check(value: list[Any]) -> bool:
-        for element in value:
-            if not item(element):
-                return False
-        return True
+        return all(item(element) for element in value)
 
     return check
 
@@ -265,10 +259,7 @@ def _all_of(checks: list[Check]) -> Check:
     frozen = tuple(checks)
 
     def check(value: Any) -> bool:
-        for rule in frozen:
-            if not rule(value):
-                return False
-        return True
+        return all(rule(value) for rule in frozen)
 
     return check
 
@@ -344,10 +335,7 @@ def _dispatch_check(key: str, table: dict[str, Check]) -> Check:
 
 def _required_check(names: tuple[str, ...]) -> Check:
     def check(value: dict[str, Any]) -> bool:
-        for name in names:
-            if name not in value:
-                return False
-        return True
+        return all(name in value for name in names)
 
     return check
 

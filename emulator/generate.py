@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from faker import Faker
 
@@ -20,7 +21,7 @@ from emulator.scenario import ChoiceSpec, Reply, ToolCallSpec
 
 @dataclass(frozen=True)
 class Draw:
-    """Where a response is drawn from: the seed, the scenario and call, the time and serial number."""
+    """Where a response is drawn from: seed, scenario and call, time and serial number."""
 
     seed: int
     created: int

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 REDACTED = "<redacted>"
 _SECRET_HEADERS = ("authorization", "x-api-key", "api-key")

@@ -7,7 +7,8 @@ offending key or value. Nothing half-loads: one problem anywhere and the whole c
   each JSON path gets its line. Mapping keys are always text (so `on:` stays "on"); duplicate keys,
   recursive aliases, non-finite numbers and non-JSON types (binary, sets, Python tags) are rejected.
   Timestamps stay text. `*.json` files use JSON's scalar rules.
-- Every file is validated against `emulator.schemas/scenario.schema.json`; then regexes are compiled,
+- Every file is validated against `emulator.schemas/scenario.schema.json`; then regexes are
+  compiled,
   templates parsed, error presets resolved, and scenario names checked for duplicates.
 - A directory loads its `*.yaml`, `*.yml` and `*.json` files (not sub-directories, not dot-files)
   in name order.
@@ -744,7 +745,7 @@ class _Problems(Exception):
 
 
 def check_unique(scenarios: Iterable[Scenario], existing: Iterable[Scenario] = ()) -> None:
-    """Raise a ScenarioError naming both places if a name repeats (within `scenarios` or vs `existing`)."""
+    """Raise a ScenarioError naming both places if a name repeats (in `scenarios` or `existing`)."""
     seen: dict[str, Scenario] = {s.name: s for s in existing}
     for scenario in scenarios:
         first = seen.get(scenario.name)

@@ -34,7 +34,7 @@ _THIRD_PERSON = {
 
 @dataclass(frozen=True)
 class MatchResult:
-    """`ok` when every criterion holds; otherwise `reasons` says why, one line per failed criterion."""
+    """`ok` when every criterion holds; else `reasons` says why, a line per failed criterion."""
 
     ok: bool
     reasons: tuple[str, ...] = ()
@@ -158,7 +158,7 @@ def _same_scalar(expected: Any, actual: Any) -> bool:
 
 
 def subset_reasons(expected: Any, actual: Any, path: str = "body") -> list[str]:
-    """Why `actual` is not a superset of `expected` (dicts: subset; lists: equal; scalars: equal)."""
+    """Why `actual` is not a superset of `expected` (dicts: subset; lists, scalars: equal)."""
     if isinstance(expected, Mapping):
         if not isinstance(actual, Mapping):
             return [f"{path} is {shorten(actual)}, expected a mapping"]
@@ -176,7 +176,7 @@ def subset_reasons(expected: Any, actual: Any, path: str = "body") -> list[str]:
             return [f"{path} is {shorten(actual)}, expected {shorten(expected)}"]
         return [
             r
-            for i, (e, a) in enumerate(zip(expected, actual))
+            for i, (e, a) in enumerate(zip(expected, actual, strict=False))
             for r in subset_reasons(e, a, f"{path}[{i}]")
         ]
     if _same_scalar(expected, actual):

@@ -160,7 +160,7 @@ class Completion:
         }
 
     def usage_chunk(self, shape: str) -> dict[str, Any] | None:
-        """The one usage chunk before [DONE] (D1): `empty_choices`, `openrouter`, or None for `none`.
+        """The one usage chunk before [DONE] (D1): `empty_choices`, `openrouter`, None for `none`.
 
         `openrouter` repeats each choice's finish reason with an empty delta. Real OpenRouter puts
         `role` in that delta too, but D2 (role on the first delta only) stands: openai-python's

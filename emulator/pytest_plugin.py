@@ -8,8 +8,9 @@ worker, since each worker is its own session) and is reset for every test.
 from __future__ import annotations
 
 import os
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pytest
 

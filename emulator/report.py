@@ -8,8 +8,9 @@ and `EmulatorServer.assert_all_requests_matched` both print this report.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from emulator.journal import JournalEntry
 from emulator.scenario import Scenario

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from emulator.config import Config
 from emulator.generate import Generator

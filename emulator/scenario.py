@@ -6,8 +6,9 @@ matching, generation and timeline compilation. Nothing here does I/O.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Union
+from typing import Any
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
 AFTER_SEQUENCE = ("repeat_last", "cycle", "fall_through")
@@ -154,7 +155,7 @@ class StreamEvent:
 
 @dataclass(frozen=True)
 class StreamSpec:
-    """The `stream` block of a reply; every field has the behaviour of the plain router as default."""
+    """The `stream` block of a reply; every field defaults to the plain router's behaviour."""
 
     chunking: Chunking = field(default_factory=Chunking)
     chunks: tuple[str, ...] | None = None
@@ -172,7 +173,7 @@ class StreamSpec:
 
 @dataclass(frozen=True)
 class Reply:
-    """A 200 answer. The choice fields describe choice 0 (and every choice when `choices` is None)."""
+    """A 200 answer. The choice fields describe choice 0 (every choice when `choices` is None)."""
 
     choice: ChoiceSpec = field(default_factory=ChoiceSpec)
     choices: tuple[ChoiceSpec, ...] | None = None
@@ -184,7 +185,8 @@ class Reply:
     system_fingerprint: str | None = None
 
     def choice_specs(self, n: int) -> tuple[ChoiceSpec, ...]:
-        """The spec of each of `n` choices: the explicit list (padded with generated ones), or n copies."""
+        """The spec of each of `n` choices: the explicit list (padded with generated ones), or
+        n copies."""
         if self.choices is None:
             return (self.choice,) * n
         if len(self.choices) >= n:
@@ -213,7 +215,7 @@ class Fault:
     body: str | None = None  # malformed_json: the broken body to send
 
 
-Response = Union[Reply, ErrorReply, Fault]
+Response = Reply | ErrorReply | Fault
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ Admit = Callable[[Scenario], None]
 
 @dataclass(frozen=True)
 class Selection:
-    """What a request gets: a scenario and its step, or nothing (`response` None: the default reply).
+    """What a request gets: a scenario and its step, or nothing (`response` None: default reply).
 
     `near_misses` are the scenarios checked before the winner that did not match (all of them
     when none matched), highest priority first, each with the reasons it did not match.

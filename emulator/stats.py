@@ -7,8 +7,9 @@ error envelope for an id it never served (or one whose response has not finished
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from aiohttp import web
 
@@ -137,7 +138,7 @@ def _sse_payloads(entry: JournalEntry) -> list[Any]:
     for event in raw.split("\n\n"):
         if event.startswith("data: "):
             try:
-                payloads.append(json.loads(event[len("data: "):]))
+                payloads.append(json.loads(event[len("data: ") :]))
             except ValueError:
                 continue  # a raw or half-sent event
     return payloads

@@ -177,7 +177,8 @@ def parse_template(text: str) -> Template:
         end = text.find("}}", start + 2)
         if end == -1:
             raise ValueError(
-                f"unclosed '{{{{' at column {start + 1}; write {{{{ '{{{{' }}}} for a literal '{{{{'"
+                f"unclosed '{{{{' at column {start + 1}; "
+                f"write {{{{ '{{{{' }}}} for a literal '{{{{'"
             )
         if start > pos:
             parts.append(text[pos:start])
@@ -235,7 +236,8 @@ def _parse_filters(tokens: list[tuple[str, str]], where: str) -> tuple[str, ...]
             raise ValueError(f"expected '| filter' {where}; filters: {', '.join(FILTERS)}")
         if pair[1][1] not in FILTERS:
             raise ValueError(
-                f"unknown filter {pair[1][1]!r} {where}; valid filters: {', '.join(sorted(FILTERS))}"
+                f"unknown filter {pair[1][1]!r} {where}; "
+                f"valid filters: {', '.join(sorted(FILTERS))}"
             )
         names.append(pair[1][1])
     return tuple(names)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 

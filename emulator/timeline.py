@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Union
+from typing import Any
 
 from emulator import protocol, tokens
 from emulator.protocol import Completion
@@ -22,7 +23,6 @@ from emulator.scenario import (
     ErrorBody,
     ErrorReply,
     Fault,
-    Framing,
     Interval,
     StreamEvent,
     StreamSpec,
@@ -58,7 +58,7 @@ class Drop:
     reset: bool = False
 
 
-Event = Union[Head, Send, Wait, Close, Drop]
+Event = Head | Send | Wait | Close | Drop
 
 
 @dataclass(frozen=True)
@@ -322,7 +322,7 @@ def _content_chunks(
     per_choice = [list(_choice_deltas(completion, c, spec)) for c in completion.choices]
     longest = max((len(d) for d in per_choice), default=0)
     for step in range(longest):
-        for choice, deltas in zip(completion.choices, per_choice):
+        for choice, deltas in zip(completion.choices, per_choice, strict=False):
             if step < len(deltas):
                 yield step > 0, completion.delta_choice(choice.index, deltas[step])
 
@@ -419,10 +419,9 @@ def _play_events(b: _Builder, events: tuple[StreamEvent, ...], defaults: StreamD
         elif kind == "done":
             if value is not False:
                 b.done()
-        elif kind == "disconnect":
-            if value is not False:
-                b.events.append(Drop(reset=value == "reset"))
-                b.ended = True
+        elif kind == "disconnect" and value is not False:
+            b.events.append(Drop(reset=value == "reset"))
+            b.ended = True
 
 
 def _event_delta(kind: str, value: Any) -> dict[str, Any]:

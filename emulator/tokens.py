@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import tiktoken
 

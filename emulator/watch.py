@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from emulator.errors import ScenarioError
 from emulator.loader import load_paths
@@ -46,8 +46,9 @@ def reload(emulator: Emulator, paths: Iterable[str | os.PathLike[str]]) -> bool:
     return True
 
 
-async def watch_scenarios(emulator: Emulator, paths: Iterable[str | os.PathLike[str]],
-                          poll_s: float = POLL_S) -> None:
+async def watch_scenarios(
+    emulator: Emulator, paths: Iterable[str | os.PathLike[str]], poll_s: float = POLL_S
+) -> None:
     """Poll the scenario files and reload on any change, until cancelled."""
     watched = list(paths)
     seen = snapshot(watched)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 from aiohttp import web
 

@@ -74,14 +74,17 @@ class RawStream:
         out: list[Any] = []
         for event in self.events(eol):
             if event.startswith("data: "):
-                payload = event[len("data: "):]
+                payload = event[len("data: ") :]
                 out.append(payload if payload == "[DONE]" else json.loads(payload))
         return out
 
     def content_times(self) -> list[float]:
         """Arrival ms of every event that carries a non-empty content delta."""
-        return [t for t, e in self.timed_events() if '"delta":{"content":"' in e
-                and '"delta":{"content":""' not in e]
+        return [
+            t
+            for t, e in self.timed_events()
+            if '"delta":{"content":"' in e and '"delta":{"content":""' not in e
+        ]
 
     @property
     def gen_id(self) -> str:
@@ -109,9 +112,14 @@ def post(
     """POST a streaming chat request and read the raw response until it ends (or `stop_when`
     says so for the body read so far: then the client closes the socket itself)."""
     payload = json.dumps(body if body is not None else stream_body()).encode()
-    lines = [f"POST {path} HTTP/1.1", f"Host: {HOST}:{port}", f"Authorization: {AUTH}",
-             "Content-Type: application/json", f"Content-Length: {len(payload)}",
-             *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {HOST}:{port}",
+        f"Authorization: {AUTH}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(payload)}",
+        *(f"{k}: {v}" for k, v in (headers or {}).items()),
+    ]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
     with socket.create_connection((HOST, port), timeout=timeout) as sock:
         t0 = time.monotonic()
@@ -175,7 +183,7 @@ def _take_chunks(buf: bytes, result: RawStream, now_ms: float) -> bytes:
             result.end, result.end_ms = "complete", now_ms
             return b""
         result.pieces.append(Piece(now_ms, rest[:size]))
-        buf = rest[size + 2:]
+        buf = rest[size + 2 :]
     return buf
 
 
@@ -203,40 +211,70 @@ def dumps(value: Any) -> str:
 
 
 def head(gen_id: str, model: str = MODEL, provider: str = "OpenAI") -> dict[str, Any]:
-    return {"id": gen_id, "provider": provider, "model": model,
-            "object": "chat.completion.chunk", "created": CREATED}
+    return {
+        "id": gen_id,
+        "provider": provider,
+        "model": model,
+        "object": "chat.completion.chunk",
+        "created": CREATED,
+    }
 
 
-def choice(delta: dict[str, Any], finish: str | None = None, native: str | None = None,
-           index: int = 0) -> dict[str, Any]:
-    return {"index": index, "delta": delta, "finish_reason": finish,
-            "native_finish_reason": native, "logprobs": None}
+def choice(
+    delta: dict[str, Any], finish: str | None = None, native: str | None = None, index: int = 0
+) -> dict[str, Any]:
+    return {
+        "index": index,
+        "delta": delta,
+        "finish_reason": finish,
+        "native_finish_reason": native,
+        "logprobs": None,
+    }
 
 
-def chunk(gen_id: str, delta: dict[str, Any], finish: str | None = None,
-          native: str | None = None) -> str:
+def chunk(
+    gen_id: str, delta: dict[str, Any], finish: str | None = None, native: str | None = None
+) -> str:
     """A data event's JSON: one choice with `delta`."""
     return dumps({**head(gen_id), "choices": [choice(delta, finish, native)]})
 
 
-def usage_chunk(gen_id: str, usage: dict[str, Any], shape: str = "empty_choices",
-                finish: str = "stop") -> str:
-    choices = [] if shape == "empty_choices" else [
-        choice({}, finish, finish)]
+def usage_chunk(
+    gen_id: str, usage: dict[str, Any], shape: str = "empty_choices", finish: str = "stop"
+) -> str:
+    choices = [] if shape == "empty_choices" else [choice({}, finish, finish)]
     return dumps({**head(gen_id), "choices": choices, "usage": usage})
 
 
-def error_chunk(gen_id: str, error: dict[str, Any], model: str = MODEL,
-                provider: str = "OpenAI") -> str:
-    return dumps({"id": gen_id, "object": "chat.completion.chunk", "created": CREATED,
-                  "model": model, "provider": provider, "error": error,
-                  "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error",
-                               "native_finish_reason": "error"}]})
+def error_chunk(
+    gen_id: str, error: dict[str, Any], model: str = MODEL, provider: str = "OpenAI"
+) -> str:
+    return dumps(
+        {
+            "id": gen_id,
+            "object": "chat.completion.chunk",
+            "created": CREATED,
+            "model": model,
+            "provider": provider,
+            "error": error,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"content": ""},
+                    "finish_reason": "error",
+                    "native_finish_reason": "error",
+                }
+            ],
+        }
+    )
 
 
 def usage(completion_tokens: int, prompt_tokens: int = PROMPT_TOKENS) -> dict[str, int]:
-    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens}
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
 
 
 def sse(events: list[str], eol: str = "\n") -> bytes:
@@ -244,9 +282,15 @@ def sse(events: list[str], eol: str = "\n") -> bytes:
     return "".join(e + eol + eol for e in events).encode()
 
 
-def text_stream(gen_id: str, pieces: list[str], completion_tokens: int, *,
-                comments: tuple[str, ...] = ("OPENROUTER PROCESSING",),
-                shape: str = "empty_choices", done: bool = True) -> list[str]:
+def text_stream(
+    gen_id: str,
+    pieces: list[str],
+    completion_tokens: int,
+    *,
+    comments: tuple[str, ...] = ("OPENROUTER PROCESSING",),
+    shape: str = "empty_choices",
+    done: bool = True,
+) -> list[str]:
     """The events of a plain text stream: comments, role, pieces, finish, usage, [DONE]."""
     events = [f": {c}" for c in comments]
     events.append("data: " + chunk(gen_id, {"role": "assistant", "content": ""}))

@@ -15,7 +15,9 @@ from wire import AUTH
 def start(*args: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "emulator", "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     first = proc.stdout.readline()
@@ -27,14 +29,19 @@ def test_serve_answers_and_stops_on_sigterm() -> None:
     """serve prints its URL, answers a request, logs one line per request, exits 0 on SIGTERM."""
     proc, url = start("--seed", "3")
     try:
-        body = json.dumps({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
-        req = urllib.request.Request(url + "/v1/chat/completions", data=body.encode(),
-                                     headers={**AUTH, "Content-Type": "application/json"})
+        body = json.dumps(
+            {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+        )
+        req = urllib.request.Request(
+            url + "/v1/chat/completions",
+            data=body.encode(),
+            headers={**AUTH, "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert json.load(resp)["choices"][0]["message"]["content"]
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert "POST /v1/chat/completions 200 scenario=- " in err
 
@@ -43,8 +50,12 @@ def test_serve_rejects_a_broken_scenario_file(tmp_path: Path) -> None:
     """serve refuses to start on a broken scenario file and names file:line."""
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: x\nreply:\n  contnt: hi\n")
-    proc = subprocess.run([sys.executable, "-m", "emulator", "serve", "--port", "0", "--scenarios",
-                           str(broken)], capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0", "--scenarios", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 2
     assert f"{broken}:3:" in proc.stderr and "contnt" in proc.stderr
 
@@ -53,12 +64,20 @@ def test_validate_command(tmp_path: Path) -> None:
     """validate exits 0 on good files and 1 with file:line on a broken one."""
     good = tmp_path / "good.yaml"
     good.write_text("name: ok\nreply:\n  content: hi\n")
-    ok = subprocess.run([sys.executable, "-m", "emulator", "validate", str(good)],
-                        capture_output=True, text=True, timeout=30)
+    ok = subprocess.run(
+        [sys.executable, "-m", "emulator", "validate", str(good)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert ok.returncode == 0, ok.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nreply:\n  delay_ms: soon\n")
-    fail = subprocess.run([sys.executable, "-m", "emulator", "validate", str(good), str(bad)],
-                          capture_output=True, text=True, timeout=30)
+    fail = subprocess.run(
+        [sys.executable, "-m", "emulator", "validate", str(good), str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert fail.returncode == 1
     assert f"{bad}:3:" in fail.stderr

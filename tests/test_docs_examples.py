@@ -10,8 +10,9 @@ import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 # Imported before pytester's in-process run (which drops what a run imports): kept fast.
 import openai  # noqa: F401

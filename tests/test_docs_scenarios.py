@@ -108,8 +108,15 @@ def test_every_schema_key_is_documented(key: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [*SCHEMA["faultKind"]["enum"], *SCHEMA["scenario"]["properties"]["after_sequence"]["enum"],
-     "stop", "length", "tool_calls", "content_filter", "error"],
+    [
+        *SCHEMA["faultKind"]["enum"],
+        *SCHEMA["scenario"]["properties"]["after_sequence"]["enum"],
+        "stop",
+        "length",
+        "tool_calls",
+        "content_filter",
+        "error",
+    ],
 )
 def test_every_enumerated_value_is_documented(value: str) -> None:
     """Every fault kind, after_sequence mode and finish reason is named on the page."""
@@ -127,13 +134,16 @@ def test_preset_table_row_matches_the_preset(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    [*(f"faker.{m}`" for m in FAKER_METHODS), *(f"request.{f}`" for f in REQUEST_FIELDS),
-     *(f"| {f}`" for f in FILTERS)],
+    [
+        *(f"faker.{m}`" for m in FAKER_METHODS),
+        *(f"request.{f}`" for f in REQUEST_FIELDS),
+        *(f"| {f}`" for f in FILTERS),
+    ],
 )
 def test_template_names_are_documented(name: str) -> None:
     """Every Faker method, request field and filter of the template language is on the page."""
     if name.startswith("faker."):
-        assert f"`{name[len('faker.'):]}" in TEXT.split("faker.METHOD", 1)[1]
+        assert f"`{name[len('faker.') :]}" in TEXT.split("faker.METHOD", 1)[1]
     else:
         assert f"`{name}" in TEXT
 
@@ -217,8 +227,12 @@ def test_tool_calls_example(server: EmulatorServer) -> None:
         "type": "function",
         "function": {
             "name": "get_weather",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
-                           "required": ["city"], "additionalProperties": False},
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+                "additionalProperties": False,
+            },
         },
     }
     choice = chat(server.url, tools=[weather]).json()["choices"][0]
@@ -237,14 +251,18 @@ def test_choices_example(server: EmulatorServer) -> None:
     server.add(example("three-drafts"))
     choices = chat(server.url, n=3).json()["choices"]
     assert [(c["message"]["content"], c["finish_reason"]) for c in choices] == [
-        ("Draft one.", "stop"), ("Draft two.", "stop"), ("Draft three, cut", "length")
+        ("Draft one.", "stop"),
+        ("Draft two.", "stop"),
+        ("Draft three, cut", "length"),
     ]
 
 
 @pytest.mark.parametrize(
     ("name", "code", "message"),
-    [("provider-died", 502, "Provider disconnected mid-stream"),
-     ("provider-died-preset", 502, "Provider returned error")],
+    [
+        ("provider-died", 502, "Provider disconnected mid-stream"),
+        ("provider-died-preset", 502, "Provider returned error"),
+    ],
 )
 def test_choice_error_examples(server: EmulatorServer, name: str, code: int, message: str) -> None:
     """choice_error gives a 200 with finish_reason error and the error object on the choice."""
@@ -267,10 +285,15 @@ def test_reporting_keys_example(server: EmulatorServer) -> None:
     server.add(example("routed-to-claude"))
     body = chat(server.url).json()
     assert (body["model"], body["provider"], body["system_fingerprint"]) == (
-        "anthropic/claude-sonnet-4.5", "Anthropic", "fp_emulator"
+        "anthropic/claude-sonnet-4.5",
+        "Anthropic",
+        "fp_emulator",
     )
     assert body["usage"] == {
-        "prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17, "cost": 0.00042
+        "prompt_tokens": 12,
+        "completion_tokens": 5,
+        "total_tokens": 17,
+        "cost": 0.00042,
     }
 
 
@@ -290,7 +313,9 @@ def test_teapot_example(server: EmulatorServer) -> None:
     response = chat(server.url)
     assert response.status == 418
     assert response.json()["error"] == {
-        "code": 418, "message": "I'm a teapot", "metadata": {"hint": "brew coffee elsewhere"}
+        "code": 418,
+        "message": "I'm a teapot",
+        "metadata": {"hint": "brew coffee elsewhere"},
     }
 
 
@@ -308,8 +333,7 @@ def test_strict_mode_example(server: EmulatorServer) -> None:
     shown = json.loads(following(block, "json").body)
     server.add(example("claude-weather"))
     server.configure(strict=True)
-    response = chat(server.url, model="openai/gpt-4o",
-                    messages=say("What is the meaning of life?"))
+    response = chat(server.url, model="openai/gpt-4o", messages=say("What is the meaning of life?"))
     assert response.status == 404 and response.headers["x-should-retry"] == "false"
     assert response.json() == shown
 

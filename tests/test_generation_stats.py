@@ -13,15 +13,49 @@ from wire import RawResponse, chat, request
 from emulator.testing import EmulatorServer
 
 # Every field of PROTOCOL §10, in its order.
-FIELDS = (
-    "id model created_at streamed cancelled finish_reason native_finish_reason tokens_prompt "
-    "tokens_completion native_tokens_prompt native_tokens_completion native_tokens_reasoning "
-    "native_tokens_cached generation_time latency moderation_latency provider_name total_cost "
-    "usage upstream_id request_id api_type origin http_referer user_agent external_user is_byok "
-    "num_media_prompt num_media_completion num_input_audio_prompt num_search_results num_fetches "
-    "cache_discount service_tier session_id router app_id preset_id provider_responses "
-    "data_region workspace_id"
-).split()
+FIELDS = [
+    "id",
+    "model",
+    "created_at",
+    "streamed",
+    "cancelled",
+    "finish_reason",
+    "native_finish_reason",
+    "tokens_prompt",
+    "tokens_completion",
+    "native_tokens_prompt",
+    "native_tokens_completion",
+    "native_tokens_reasoning",
+    "native_tokens_cached",
+    "generation_time",
+    "latency",
+    "moderation_latency",
+    "provider_name",
+    "total_cost",
+    "usage",
+    "upstream_id",
+    "request_id",
+    "api_type",
+    "origin",
+    "http_referer",
+    "user_agent",
+    "external_user",
+    "is_byok",
+    "num_media_prompt",
+    "num_media_completion",
+    "num_input_audio_prompt",
+    "num_search_results",
+    "num_fetches",
+    "cache_discount",
+    "service_tier",
+    "session_id",
+    "router",
+    "app_id",
+    "preset_id",
+    "provider_responses",
+    "data_region",
+    "workspace_id",
+]
 SLOW_STREAM = {
     "name": "slow",
     "reply": {"content": " ".join(["word"] * 100), "stream": {"interval_ms": 100}},
@@ -147,17 +181,26 @@ def test_abandoned_stream_is_cancelled(server: EmulatorServer) -> None:
 
 def test_stream_error_reports_what_was_sent(server: EmulatorServer) -> None:
     """A stream that errors after one chunk reports finish_reason error and that chunk's tokens."""
-    server.add({"name": "broken", "reply": {"content": "one two three",
-                                             "stream": {"error_after": 1}}})
+    server.add(
+        {"name": "broken", "reply": {"content": "one two three", "stream": {"error_after": 1}}}
+    )
     generation_id = chat(server.url, stream=True).headers["x-generation-id"]
     data = wait_for_stats(server, generation_id)
-    assert (data["finish_reason"], data["tokens_completion"], data["cancelled"]) == ("error", 1, False)
+    assert (data["finish_reason"], data["tokens_completion"], data["cancelled"]) == (
+        "error",
+        1,
+        False,
+    )
 
 
 def test_split_stream_still_counts_fully(server: EmulatorServer) -> None:
     """A stream written in 3-byte pieces that completes reports the planned counts."""
-    server.add({"name": "split", "reply": {"content": "one two three",
-                                            "stream": {"framing": {"split_every": 3}}}})
+    server.add(
+        {
+            "name": "split",
+            "reply": {"content": "one two three", "stream": {"framing": {"split_every": 3}}},
+        }
+    )
     generation_id = chat(server.url, stream=True).headers["x-generation-id"]
     data = wait_for_stats(server, generation_id)
     assert (data["finish_reason"], data["tokens_completion"]) == ("stop", 3)

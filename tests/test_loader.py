@@ -556,7 +556,7 @@ def test_nothing_half_loads(tmp_path: Path) -> None:
     """One broken file fails the whole call, even after good files."""
     write(tmp_path, "a.yaml", "name: good\nreply: {}\n")
     write(tmp_path, "b.yaml", "name: bad\nreply: {dealy_ms: 1}\n")
-    with pytest.raises(ScenarioError, match="b.yaml:2: unknown key 'dealy_ms'"):
+    with pytest.raises(ScenarioError, match=r"b\.yaml:2: unknown key 'dealy_ms'"):
         load_paths([tmp_path])
 
 

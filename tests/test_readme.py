@@ -39,7 +39,7 @@ def test_sdk_snippet_prints_the_streamed_reply(server: EmulatorServer) -> None:
     assert README_URL in snippet
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(snippet.replace(README_URL, server.url), {})  # noqa: S102 - our own README
+        exec(snippet.replace(README_URL, server.url), {})
     assert out.getvalue().strip()
     assert server.requests[-1].stream is True
 
@@ -69,7 +69,7 @@ def test_yaml_examples_load_and_play(server: EmulatorServer) -> None:
     raw = chat(server.url, stream=True, metadata={"city": "Paris"})
     assert raw.status == 200  # no header: the default reply (the retry scenario needs 'weather')
     errored = request_with(server, "error-after-three")
-    assert [d for d in errored if isinstance(d, dict) and "error" in d][0]["error"]["code"] == 502
+    assert next(d for d in errored if isinstance(d, dict) and "error" in d)["error"]["code"] == 502
     pieces = [d["choices"][0]["delta"].get("content") for d in errored[1:4]]
     assert pieces == ["One", " two", " three"]
 
@@ -77,5 +77,9 @@ def test_yaml_examples_load_and_play(server: EmulatorServer) -> None:
 def request_with(server: EmulatorServer, case: str) -> list[object]:
     from wire import request
 
-    body = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    body = {
+        "model": "openai/gpt-4o",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+    }
     return request(server.url, body=body, headers={"x-test-case": case}).data()

@@ -40,7 +40,8 @@ TIME_PARAMS = {
     "required": ["timezone"],
 }
 WEATHER_TOOL = {
-    "type": "function", "function": {"name": "get_weather", "parameters": WEATHER_PARAMS}
+    "type": "function",
+    "function": {"name": "get_weather", "parameters": WEATHER_PARAMS},
 }
 TIME_TOOL = {"type": "function", "function": {"name": "get_time", "parameters": TIME_PARAMS}}
 
@@ -338,11 +339,20 @@ def test_prefill_continuation(library: EmulatorServer) -> None:
 @pytest.mark.parametrize(
     ("part", "shown"),
     [
-        ({"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
-         "image_url: https://example.com/cat.png"),
-        ({"type": "file", "file": {"filename": "report.pdf",
-                                   "file_data": "data:application/pdf;base64,JVBERi0="}},
-         "file: report.pdf"),
+        (
+            {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+            "image_url: https://example.com/cat.png",
+        ),
+        (
+            {
+                "type": "file",
+                "file": {
+                    "filename": "report.pdf",
+                    "file_data": "data:application/pdf;base64,JVBERi0=",
+                },
+            },
+            "file: report.pdf",
+        ),
     ],
     ids=["image", "file"],
 )

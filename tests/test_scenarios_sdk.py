@@ -75,33 +75,50 @@ def parse_method(client: OpenAI) -> Callable[..., Any]:
 
 RETRY_CASES = [
     pytest.param(
-        [{"error": {"preset": "rate_limited", "headers": FAST}}, OK], [429, 200], None,
+        [{"error": {"preset": "rate_limited", "headers": FAST}}, OK],
+        [429, 200],
+        None,
         id="429-then-200",
     ),
     pytest.param(
-        [{"error": {"preset": "timeout", "headers": FAST}}, OK], [408, 200], None,
+        [{"error": {"preset": "timeout", "headers": FAST}}, OK],
+        [408, 200],
+        None,
         id="408-then-200",
     ),
     pytest.param(
-        [{"error": {"preset": "server_error", "headers": FAST}},
-         {"error": {"preset": "overloaded", "headers": FAST}}, OK],
-        [500, 529, 200], None, id="500-529-then-200",
+        [
+            {"error": {"preset": "server_error", "headers": FAST}},
+            {"error": {"preset": "overloaded", "headers": FAST}},
+            OK,
+        ],
+        [500, 529, 200],
+        None,
+        id="500-529-then-200",
     ),
     pytest.param(
-        [{"error": {"preset": "rate_limited", "headers": FAST}}], [429, 429, 429],
-        openai.RateLimitError, id="429-until-the-sdk-gives-up",
+        [{"error": {"preset": "rate_limited", "headers": FAST}}],
+        [429, 429, 429],
+        openai.RateLimitError,
+        id="429-until-the-sdk-gives-up",
     ),
     pytest.param(
-        [{"error": "insufficient_credits"}, OK], [402], openai.APIStatusError,
+        [{"error": "insufficient_credits"}, OK],
+        [402],
+        openai.APIStatusError,
         id="402-not-retried",
     ),
     pytest.param(
-        [{"error": {"preset": "no_provider", "headers": {"x-should-retry": "false"}}}, OK], [503],
-        openai.InternalServerError, id="x-should-retry-false",
+        [{"error": {"preset": "no_provider", "headers": {"x-should-retry": "false"}}}, OK],
+        [503],
+        openai.InternalServerError,
+        id="x-should-retry-false",
     ),
     pytest.param(
         [{"error": {"preset": "bad_request", "headers": {"x-should-retry": "true", **FAST}}}, OK],
-        [400, 200], None, id="x-should-retry-true",
+        [400, 200],
+        None,
+        id="x-should-retry-true",
     ),
     pytest.param([{"fault": "reset"}, OK], [None, 200], None, id="reset-then-200"),
 ]
@@ -184,8 +201,9 @@ PRESET_METADATA = [
 ]
 
 
-@pytest.mark.parametrize(("preset", "metadata", "headers"), PRESET_METADATA,
-                         ids=[p[0] for p in PRESET_METADATA])
+@pytest.mark.parametrize(
+    ("preset", "metadata", "headers"), PRESET_METADATA, ids=[p[0] for p in PRESET_METADATA]
+)
 def test_error_preset_metadata_and_headers(
     server: EmulatorServer, preset: str, metadata: dict[str, Any] | None, headers: dict[str, str]
 ) -> None:
@@ -213,7 +231,7 @@ error:
   metadata: {limit: 10}
   headers: {Retry-After: "7", X-RateLimit-Remaining: "0"}
 """)
-    with pytest.raises(openai.RateLimitError, match="^Error code: 429 - Slow down$") as caught:
+    with pytest.raises(openai.RateLimitError, match=r"^Error code: 429 - Slow down$") as caught:
         create(server)
     assert caught.value.body == {"code": 429, "message": "Slow down", "metadata": {"limit": 10}}
     assert caught.value.response.headers["retry-after"] == "7"
@@ -475,13 +493,15 @@ def test_strict_mode_forced_exhausted_scenario_says_why(server: EmulatorServer) 
 
 def test_template_reads_the_request(server: EmulatorServer) -> None:
     """Templates reach the last user message, model, tool names and the scenario name."""
-    server.add({
-        "name": "echo",
-        "reply": {
-            "content": "{{ scenario.name }}: {{ request.last_user_message | upper }} via"
-            " {{ request.model }} tools={{ request.tool_names | json }}"
-        },
-    })
+    server.add(
+        {
+            "name": "echo",
+            "reply": {
+                "content": "{{ scenario.name }}: {{ request.last_user_message | upper }} via"
+                " {{ request.model }} tools={{ request.tool_names | json }}"
+            },
+        }
+    )
     content = create(server, tools=[RICH_TOOL]).choices[0].message.content
     assert content == 'echo: WHAT IS THE WEATHER IN PARIS? via openai/gpt-4o tools=["forecast"]'
 
@@ -500,6 +520,7 @@ sequence:
 
 def test_seeded_faker_in_templates(server: EmulatorServer) -> None:
     """faker.* values are the same for the same seed and request, and change with the seed."""
+
     def run(seed: int) -> str:
         server.reset()
         server.add({"name": "fake", "reply": {"content": "{{ faker.name }} <{{ faker.email }}>"}})
@@ -566,8 +587,12 @@ def test_priority_wins_over_load_order(server: EmulatorServer) -> None:
     """Of two matching scenarios the higher priority answers; a tie goes to the first loaded."""
     server.add(
         {"name": "first", "reply": {"content": "first"}},
-        {"name": "urgent", "priority": 10, "match": {"any_message": {"contains": "urgent"}},
-         "reply": {"content": "urgent"}},
+        {
+            "name": "urgent",
+            "priority": 10,
+            "match": {"any_message": {"contains": "urgent"}},
+            "reply": {"content": "urgent"},
+        },
         {"name": "second", "reply": {"content": "second"}},
     )
     urgent = [{"role": "user", "content": "This is urgent"}]
@@ -619,8 +644,12 @@ def test_header_forces_a_scenario(server: EmulatorServer) -> None:
 def test_after_sequence(server: EmulatorServer, mode: str, expected: list[str]) -> None:
     """After the last step: repeat_last repeats it, cycle starts over, fall_through steps aside."""
     server.add(
-        {"name": "seq", "priority": 1, "after_sequence": mode,
-         "sequence": [{"reply": {"content": "a"}}, {"reply": {"content": "b"}}]},
+        {
+            "name": "seq",
+            "priority": 1,
+            "after_sequence": mode,
+            "sequence": [{"reply": {"content": "a"}}, {"reply": {"content": "b"}}],
+        },
         {"name": "fallback", "reply": {"content": "fallback"}},
     )
     contents = [create(server).choices[0].message.content for _ in expected]
@@ -642,8 +671,11 @@ def test_the_issue_example_file(server: EmulatorServer) -> None:
     from test_loader import ISSUE_EXAMPLE
 
     server.add(ISSUE_EXAMPLE)
-    tool_call = {"id": "call_1", "type": "function",
-                 "function": {"name": "get_weather", "arguments": "{}"}}
+    tool_call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": "{}"},
+    }
     retry_request: dict[str, Any] = {
         "model": "openai/gpt-4o-mini",
         "stream": True,
@@ -656,7 +688,8 @@ def test_the_issue_example_file(server: EmulatorServer) -> None:
         "tools": [WEATHER_TOOL],
         "tool_choice": "required",
         "response_format": {
-            "type": "json_schema", "json_schema": {"name": "w", "schema": {"type": "object"}}
+            "type": "json_schema",
+            "json_schema": {"name": "w", "schema": {"type": "object"}},
         },
         "temperature": 0,
         "extra_headers": {"x-test-case": "retry"},
@@ -670,15 +703,22 @@ def test_the_issue_example_file(server: EmulatorServer) -> None:
     )
     calls = create(server, tools=[WEATHER_TOOL]).choices[0].message.tool_calls
     assert [(c.function.name, c.function.arguments) for c in calls or []][1] == (
-        "get_weather", '{"city":"Rome"}'
+        "get_weather",
+        '{"city":"Rome"}',
     )
     answer = create(server, messages=[{"role": "user", "content": "Hi there"}])
     assert answer.choices[0].message.content == "You said: Hi there"
-    assert (answer.model, answer.model_extra["provider"]) == ("anthropic/claude-sonnet-4.5",
-                                                              "Anthropic")
+    assert (answer.model, answer.model_extra["provider"]) == (
+        "anthropic/claude-sonnet-4.5",
+        "Anthropic",
+    )
     assert answer.usage is not None and answer.usage.total_tokens == 17
-    assert served(server) == ["rate-limited-then-ok", "rate-limited-then-ok", "weather-tool",
-                              "answer"]
+    assert served(server) == [
+        "rate-limited-then-ok",
+        "rate-limited-then-ok",
+        "weather-tool",
+        "answer",
+    ]
 
 
 # --- tool_choice on the default reply -------------------------------------------------------------
@@ -687,8 +727,11 @@ WEATHER_TOOL = {
     "type": "function",
     "function": {
         "name": "get_weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
-                       "required": ["city"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
     },
 }
 

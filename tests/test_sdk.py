@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 
 import openai
 import pytest
@@ -34,7 +34,9 @@ def client(server: EmulatorServer) -> OpenAI:
 
 @pytest.fixture
 async def aclient(server: EmulatorServer) -> AsyncIterator[AsyncOpenAI]:
-    async with AsyncOpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0) as client:
+    async with AsyncOpenAI(
+        base_url=server.base_url, api_key=server.api_key, max_retries=0
+    ) as client:
         yield client
 
 
@@ -48,7 +50,9 @@ def test_non_streaming_reply(client: OpenAI) -> None:
     assert completion.model_extra is not None and completion.model_extra["provider"] == "Anthropic"
     assert choice.message.role == "assistant" and choice.message.content
     assert choice.finish_reason == "stop"
-    assert choice.model_extra is not None and choice.model_extra["native_finish_reason"] == "end_turn"
+    assert (
+        choice.model_extra is not None and choice.model_extra["native_finish_reason"] == "end_turn"
+    )
     assert completion.usage is not None
     assert completion.usage.prompt_tokens == 14
     assert completion.usage.completion_tokens == tokens.count(choice.message.content)
@@ -62,7 +66,7 @@ def test_streaming_matches_non_streaming(client: OpenAI) -> None:
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == whole.choices[0].message.content
-    assert [c.choices[0].delta.role for c in chunks if c.choices][0] == "assistant"
+    assert next(c.choices[0].delta.role for c in chunks if c.choices) == "assistant"
     assert len({c.id for c in chunks}) == 1
     assert chunks[-1].choices == [] and chunks[-1].usage == whole.usage
 
@@ -106,12 +110,18 @@ def test_max_tokens_truncates_with_length(client: OpenAI) -> None:
     content = completion.choices[0].message.content or ""
     assert completion.choices[0].finish_reason == "length"
     assert 0 < tokens.count(content) <= 3
-    assert completion.usage is not None and completion.usage.completion_tokens == tokens.count(content)
+    assert completion.usage is not None and completion.usage.completion_tokens == tokens.count(
+        content
+    )
 
 
 def test_stop_sequence_cuts_before_it(client: OpenAI) -> None:
     """A stop sequence that occurs in the reply ends it right before the sequence."""
-    full = client.chat.completions.create(model="openai/gpt-4o", messages=USER).choices[0].message.content
+    full = (
+        client.chat.completions.create(model="openai/gpt-4o", messages=USER)
+        .choices[0]
+        .message.content
+    )
     assert full is not None
     stop = full.split(" ")[2]
     cut = client.chat.completions.create(model="openai/gpt-4o", messages=USER, stop=[stop])
@@ -140,7 +150,9 @@ def test_n_choices_streamed(client: OpenAI) -> None:
     whole = client.chat.completions.create(model="openai/gpt-4o", messages=USER, n=2)
     texts = {0: "", 1: ""}
     roles = {0: 0, 1: 0}
-    for chunk in client.chat.completions.create(model="openai/gpt-4o", messages=USER, n=2, stream=True):
+    for chunk in client.chat.completions.create(
+        model="openai/gpt-4o", messages=USER, n=2, stream=True
+    ):
         for choice in chunk.choices:
             texts[choice.index] += choice.delta.content or ""
             roles[choice.index] += choice.delta.role == "assistant"
@@ -152,7 +164,7 @@ def test_wrong_key_is_401(make_server: Callable[..., EmulatorServer]) -> None:
     """A key outside the accepted set raises the SDK's AuthenticationError with the router's text."""
     server = make_server(api_keys=("sk-good",))
     client = OpenAI(base_url=server.base_url, api_key="sk-bad", max_retries=0)
-    with pytest.raises(openai.AuthenticationError, match="User not found.") as info:
+    with pytest.raises(openai.AuthenticationError, match=r"User not found\.") as info:
         client.chat.completions.create(model="openai/gpt-4o", messages=USER)
     assert info.value.status_code == 401
     good = OpenAI(base_url=server.base_url, api_key="sk-good", max_retries=0)
@@ -174,7 +186,9 @@ async def test_async_non_streaming(aclient: AsyncOpenAI) -> None:
 
 async def test_async_streaming(aclient: AsyncOpenAI) -> None:
     """The async client streams role first, text deltas, then the usage chunk."""
-    stream = await aclient.chat.completions.create(model="openai/gpt-4o", messages=USER, stream=True)
+    stream = await aclient.chat.completions.create(
+        model="openai/gpt-4o", messages=USER, stream=True
+    )
     chunks = [c async for c in stream]
     assert chunks[0].choices[0].delta.role == "assistant"
     assert all(c.choices[0].delta.role is None for c in chunks[1:] if c.choices)
@@ -190,7 +204,9 @@ async def test_async_stream_helper(aclient: AsyncOpenAI) -> None:
     assert final.choices[0].message.content
 
 
-def test_openrouter_usage_chunk_keeps_role_single(make_server: Callable[..., EmulatorServer]) -> None:
+def test_openrouter_usage_chunk_keeps_role_single(
+    make_server: Callable[..., EmulatorServer],
+) -> None:
     """With the openrouter usage chunk the stream helper still rebuilds role 'assistant' once."""
     server = make_server(usage_chunk="openrouter")
     client = OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0)
@@ -214,8 +230,11 @@ def test_integer_valued_floats_count(server: EmulatorServer, value: float) -> No
 def test_max_tokens_covers_tool_call_arguments(client: OpenAI) -> None:
     """max_tokens cuts a forced tool call's arguments too, and says length."""
     completion = client.chat.completions.create(
-        model="openai/gpt-4o", messages=USER, tools=[WEATHER_TOOL],  # type: ignore[list-item]
-        tool_choice="required", max_tokens=4,
+        model="openai/gpt-4o",
+        messages=USER,
+        tools=[WEATHER_TOOL],  # type: ignore[list-item]
+        tool_choice="required",
+        max_tokens=4,
     )
     choice = completion.choices[0]
     calls = choice.message.tool_calls or []

@@ -60,7 +60,7 @@ def reply(stream_yaml: str, content: str = TEXT_YAML, extra: str = "") -> str:
 def assert_not_before(times: list[float], schedule: list[float]) -> None:
     """Each event arrived no earlier than its scheduled time (absolute deadlines)."""
     assert len(times) == len(schedule)
-    for got, due in zip(times, schedule):
+    for got, due in zip(times, schedule, strict=False):
         assert got >= due - EARLY_MS, (times, schedule)
 
 
@@ -80,8 +80,24 @@ CHUNKING = [
     ("{words: 3}", ["Once upon a", " time, in 北京", "\nthere lived a", " 🦊."]),
     ("chars", list(TEXT)),
     ("{chars: 5}", ["Once ", "upon ", "a tim", "e, in", " 北京\nt", "here ", "lived", " a 🦊."]),
-    ("tokens", ["Once", " upon", " a", " time", ",", " in", " 北京", "\n", "there", " lived", " a",
-                " 🦊", "."]),
+    (
+        "tokens",
+        [
+            "Once",
+            " upon",
+            " a",
+            " time",
+            ",",
+            " in",
+            " 北京",
+            "\n",
+            "there",
+            " lived",
+            " a",
+            " 🦊",
+            ".",
+        ],
+    ),
     ("{tokens: 2}", ["Once upon", " a time", ", in", " 北京\n", "there lived", " a 🦊", "."]),
     ("lines", ["Once upon a time, in 北京\n", "there lived a 🦊."]),
     ("{lines: 2}", [TEXT]),
@@ -156,7 +172,9 @@ def test_interval_list_one_per_gap(server: EmulatorServer) -> None:
 
 def test_keepalive_comments_while_first_chunk_pending(server: EmulatorServer) -> None:
     """keepalive {text, every_ms}: the comment right after the headers and every 100 ms of ttft."""
-    raw = play(server, reply('ttft_ms: 350\nkeepalive: {text: "PING", every_ms: 100}\nchunking: none'))
+    raw = play(
+        server, reply('ttft_ms: 350\nkeepalive: {text: "PING", every_ms: 100}\nchunking: none')
+    )
     expected = text_stream(raw.gen_id, [TEXT], tokens.count(TEXT), comments=("PING",) * 4)
     assert raw.body == sse(expected)
     timed = raw.timed_events()
@@ -166,8 +184,11 @@ def test_keepalive_comments_while_first_chunk_pending(server: EmulatorServer) ->
 
 def test_wait_ms_event(server: EmulatorServer) -> None:
     """events wait_ms: the next event waits that long; the earlier one is not held back."""
-    raw = play(server, "name: s\nreply:\n  stream:\n    events:\n"
-                       "      - comment: a\n      - wait_ms: 200\n      - comment: b\n")
+    raw = play(
+        server,
+        "name: s\nreply:\n  stream:\n    events:\n"
+        "      - comment: a\n      - wait_ms: 200\n      - comment: b\n",
+    )
     (t_a, a), (t_b, b) = raw.timed_events()
     assert (a, b) == (": a", ": b")
     assert t_b >= 200 - EARLY_MS and t_b <= 200 + SLACK_MS and t_a < t_b - 150
@@ -175,10 +196,15 @@ def test_wait_ms_event(server: EmulatorServer) -> None:
 
 # --- faults: error_after, disconnect_after, done ------------------------------------------------
 
-ERROR_YAML = ('{code: 502, message: "Provider returned error", '
-              'metadata: {provider_name: X, raw: "upstream connection reset"}}')
-ERROR_JSON = {"code": 502, "message": "Provider returned error",
-              "metadata": {"provider_name": "X", "raw": "upstream connection reset"}}
+ERROR_YAML = (
+    '{code: 502, message: "Provider returned error", '
+    'metadata: {provider_name: X, raw: "upstream connection reset"}}'
+)
+ERROR_JSON = {
+    "code": 502,
+    "message": "Provider returned error",
+    "metadata": {"provider_name": "X", "raw": "upstream connection reset"},
+}
 
 
 @pytest.mark.parametrize("done", [True, False])
@@ -187,9 +213,13 @@ def test_error_after(server: EmulatorServer, done: bool) -> None:
     stream = f"chunking: words\nerror_after: 3\nerror: {ERROR_YAML}\ndone: {str(done).lower()}"
     raw = play(server, reply(stream, '"a b c d e"'))
     gid = raw.gen_id
-    expected = [": OPENROUTER PROCESSING", "data: " + chunk(gid, {"role": "assistant", "content": ""}),
-                *("data: " + chunk(gid, {"content": p}) for p in ["a", " b", " c"]),
-                "data: " + error_chunk(gid, ERROR_JSON), *(["data: [DONE]"] if done else [])]
+    expected = [
+        ": OPENROUTER PROCESSING",
+        "data: " + chunk(gid, {"role": "assistant", "content": ""}),
+        *("data: " + chunk(gid, {"content": p}) for p in ["a", " b", " c"]),
+        "data: " + error_chunk(gid, ERROR_JSON),
+        *(["data: [DONE]"] if done else []),
+    ]
     assert raw.body == sse(expected) and raw.end == "complete"
 
 
@@ -204,8 +234,12 @@ def test_disconnect_after(server: EmulatorServer) -> None:
     """disconnect_after 2: two content chunks, then the connection closes with no terminator."""
     raw = play(server, reply("chunking: words\ndisconnect_after: 2", '"a b c d e"'))
     gid = raw.gen_id
-    expected = [": OPENROUTER PROCESSING", "data: " + chunk(gid, {"role": "assistant", "content": ""}),
-                "data: " + chunk(gid, {"content": "a"}), "data: " + chunk(gid, {"content": " b"})]
+    expected = [
+        ": OPENROUTER PROCESSING",
+        "data: " + chunk(gid, {"role": "assistant", "content": ""}),
+        "data: " + chunk(gid, {"content": "a"}),
+        "data: " + chunk(gid, {"content": " b"}),
+    ]
     assert raw.body == sse(expected)
     assert raw.end in ("eof", "reset")  # never the chunked terminator
     assert last_entry(server).outcome == "dropped"
@@ -229,40 +263,103 @@ def test_usage_chunk_shapes(server: EmulatorServer, shape: str) -> None:
 
 ROLE = {"role": "assistant"}
 EVENTS: list[tuple[str, str, Callable[[str], list[str]]]] = [
-    ("comment", '[{comment: "hello"}, {comment: "OPENROUTER PROCESSING"}]',
-     lambda g: [": hello", ": OPENROUTER PROCESSING"]),
-    ("content", '[{content: "Hel"}, {content: "lo"}]',
-     lambda g: ["data: " + chunk(g, {**ROLE, "content": "Hel"}), "data: " + chunk(g, {"content": "lo"})]),
-    ("reasoning", '[{reasoning: "Let me think."}, {content: "Hi"}]',
-     lambda g: ["data: " + chunk(g, {**ROLE, "reasoning": "Let me think."}),
-                "data: " + chunk(g, {"content": "Hi"})]),
-    ("refusal", '[{refusal: "I can not help with that."}]',
-     lambda g: ["data: " + chunk(g, {**ROLE, "refusal": "I can not help with that."})]),
-    ("tool_call", """
+    (
+        "comment",
+        '[{comment: "hello"}, {comment: "OPENROUTER PROCESSING"}]',
+        lambda g: [": hello", ": OPENROUTER PROCESSING"],
+    ),
+    (
+        "content",
+        '[{content: "Hel"}, {content: "lo"}]',
+        lambda g: [
+            "data: " + chunk(g, {**ROLE, "content": "Hel"}),
+            "data: " + chunk(g, {"content": "lo"}),
+        ],
+    ),
+    (
+        "reasoning",
+        '[{reasoning: "Let me think."}, {content: "Hi"}]',
+        lambda g: [
+            "data: " + chunk(g, {**ROLE, "reasoning": "Let me think."}),
+            "data: " + chunk(g, {"content": "Hi"}),
+        ],
+    ),
+    (
+        "refusal",
+        '[{refusal: "I can not help with that."}]',
+        lambda g: ["data: " + chunk(g, {**ROLE, "refusal": "I can not help with that."})],
+    ),
+    (
+        "tool_call",
+        """
       - tool_call: {index: 0, id: call_1, name: get_weather, arguments: '{"ci'}
       - tool_call: {index: 0, arguments: 'ty":"Paris"}'}""",
-     lambda g: ["data: " + chunk(g, {**ROLE, "tool_calls": [
-         {"index": 0, "id": "call_1", "type": "function",
-          "function": {"name": "get_weather", "arguments": '{"ci'}}]}),
-         "data: " + chunk(g, {"tool_calls": [{"index": 0, "function": {"arguments": 'ty":"Paris"}'}}]})]),
-    ("tool_call_header_only", "[{tool_call: {index: 1, id: call_2, name: f}}]",
-     lambda g: ["data: " + chunk(g, {**ROLE, "tool_calls": [
-         {"index": 1, "id": "call_2", "type": "function", "function": {"name": "f", "arguments": ""}}]})]),
+        lambda g: [
+            "data: "
+            + chunk(
+                g,
+                {
+                    **ROLE,
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "get_weather", "arguments": '{"ci'},
+                        }
+                    ],
+                },
+            ),
+            "data: "
+            + chunk(g, {"tool_calls": [{"index": 0, "function": {"arguments": 'ty":"Paris"}'}}]}),
+        ],
+    ),
+    (
+        "tool_call_header_only",
+        "[{tool_call: {index: 1, id: call_2, name: f}}]",
+        lambda g: [
+            "data: "
+            + chunk(
+                g,
+                {
+                    **ROLE,
+                    "tool_calls": [
+                        {
+                            "index": 1,
+                            "id": "call_2",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": ""},
+                        }
+                    ],
+                },
+            )
+        ],
+    ),
     ("raw", '[{raw: "data: {not json\\n\\n"}]', lambda g: ["data: {not json"]),
-    ("error", '[{content: "Hi"}, {error: {code: 502, message: "upstream reset"}}]',
-     lambda g: ["data: " + chunk(g, {**ROLE, "content": "Hi"}),
-                "data: " + error_chunk(g, {"code": 502, "message": "upstream reset"})]),
+    (
+        "error",
+        '[{content: "Hi"}, {error: {code: 502, message: "upstream reset"}}]',
+        lambda g: [
+            "data: " + chunk(g, {**ROLE, "content": "Hi"}),
+            "data: " + error_chunk(g, {"code": 502, "message": "upstream reset"}),
+        ],
+    ),
     ("finish", "[{finish: length}]", lambda g: ["data: " + chunk(g, {}, "length", "length")]),
-    ("usage", "[{usage: {prompt_tokens: 10, completion_tokens: 2}}]",
-     lambda g: ["data: " + usage_chunk(g, usage(2, 10))]),
+    (
+        "usage",
+        "[{usage: {prompt_tokens: 10, completion_tokens: 2}}]",
+        lambda g: ["data: " + usage_chunk(g, usage(2, 10))],
+    ),
     ("done", "[{done: true}, {done: false}]", lambda g: ["data: [DONE]"]),
 ]
 
 
-@pytest.mark.parametrize("events_yaml,expected", [(y, e) for _, y, e in EVENTS],
-                         ids=[k for k, _, _ in EVENTS])
-def test_events_each_kind(server: EmulatorServer, events_yaml: str,
-                          expected: Callable[[str], list[str]]) -> None:
+@pytest.mark.parametrize(
+    "events_yaml,expected", [(y, e) for _, y, e in EVENTS], ids=[k for k, _, _ in EVENTS]
+)
+def test_events_each_kind(
+    server: EmulatorServer, events_yaml: str, expected: Callable[[str], list[str]]
+) -> None:
     """stream.events plays each kind exactly as written (role added to the first delta only)."""
     yaml_text = "name: s\nreply:\n  content: Hi\n  stream:\n    events: " + events_yaml + "\n"
     raw = play(server, yaml_text)
@@ -272,8 +369,11 @@ def test_events_each_kind(server: EmulatorServer, events_yaml: str,
 
 def test_events_disconnect(server: EmulatorServer) -> None:
     """events disconnect: the connection closes there, no terminator; later events never play."""
-    raw = play(server, 'name: s\nreply:\n  stream:\n    events: [{content: "Hi"}, {disconnect: true},'
-                       ' {content: "never"}]\n')
+    raw = play(
+        server,
+        'name: s\nreply:\n  stream:\n    events: [{content: "Hi"}, {disconnect: true},'
+        ' {content: "never"}]\n',
+    )
     assert raw.body == sse(["data: " + chunk(raw.gen_id, {**ROLE, "content": "Hi"})])
     assert raw.end in ("eof", "reset")
     assert last_entry(server).outcome == "dropped"
@@ -303,15 +403,30 @@ def test_issue_timeline_plays_in_order(server: EmulatorServer) -> None:
     """The issue's whole `events` example: every kind in order, ending in a disconnect."""
     raw = play(server, ISSUE_EVENTS)
     kinds = [e.kind for e in last_entry(server).events]
-    assert kinds == ["head", "comment", "wait", "data", "data", "data", "data", "raw", "error",
-                     "data", "data", "done", "drop"]
+    assert kinds == [
+        "head",
+        "comment",
+        "wait",
+        "data",
+        "data",
+        "data",
+        "data",
+        "raw",
+        "error",
+        "data",
+        "data",
+        "done",
+        "drop",
+    ]
     assert raw.end in ("eof", "reset")
 
 
 # --- framing faults ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("eol,yaml_eol", [("\r\n", '"\\r\\n"'), ("\r", '"\\r"')], ids=["crlf", "cr"])
+@pytest.mark.parametrize(
+    "eol,yaml_eol", [("\r\n", '"\\r\\n"'), ("\r", '"\\r"')], ids=["crlf", "cr"]
+)
 def test_line_ending(server: EmulatorServer, eol: str, yaml_eol: str) -> None:
     """framing.line_ending: every comment and data event ends in that line ending, twice."""
     raw = play(server, reply(f"chunking: {{words: 5}}\nframing: {{line_ending: {yaml_eol}}}"))
@@ -325,12 +440,13 @@ def test_split_every_writes_pieces(server: EmulatorServer) -> None:
     """framing.split_every 7: every event goes out in separate writes (HTTP chunks) of 7 bytes."""
     raw = play(server, reply("chunking: {words: 5}\nframing: {split_every: 7}"))
     gid = raw.data()[0]["id"]
-    events = sse(text_stream(gid, ["Once upon a time, in", " 北京\nthere lived a 🦊."],
-                             tokens.count(TEXT)))
+    events = sse(
+        text_stream(gid, ["Once upon a time, in", " 北京\nthere lived a 🦊."], tokens.count(TEXT))
+    )
     expected_pieces: list[bytes] = []
     for event in events.split(b"\n\n")[:-1]:
         data = event + b"\n\n"
-        expected_pieces += [data[i:i + 7] for i in range(0, len(data), 7)]
+        expected_pieces += [data[i : i + 7] for i in range(0, len(data), 7)]
     assert [p.data for p in raw.pieces] == expected_pieces
 
 
@@ -351,7 +467,9 @@ def test_stall_after(server: EmulatorServer) -> None:
     """framing.stall_after 2: half of data event 2, then nothing for stall_ms, then a close."""
     raw = play(server, reply("chunking: none\nframing: {stall_after: 2, stall_ms: 300}"))
     gid = raw.gen_id
-    role = sse([": OPENROUTER PROCESSING", "data: " + chunk(gid, {"role": "assistant", "content": ""})])
+    role = sse(
+        [": OPENROUTER PROCESSING", "data: " + chunk(gid, {"role": "assistant", "content": ""})]
+    )
     second = sse(["data: " + chunk(gid, {"content": TEXT})])
     assert raw.body == role + second[: len(second) // 2]
     assert raw.end in ("eof", "reset")
@@ -372,17 +490,22 @@ def test_duplicate_done(server: EmulatorServer) -> None:
 
 def test_reasoning_streams_before_content(server: EmulatorServer) -> None:
     """reasoning streams in delta.reasoning, chunked like content, before the content."""
-    yaml_text = ('name: s\nreply:\n  reasoning: "Think it over."\n  content: "The answer."\n'
-                 "  stream: {chunking: words}\n")
+    yaml_text = (
+        'name: s\nreply:\n  reasoning: "Think it over."\n  content: "The answer."\n'
+        "  stream: {chunking: words}\n"
+    )
     raw = play(server, yaml_text)
     gid = raw.gen_id
-    expected = [": OPENROUTER PROCESSING", "data: " + chunk(gid, {"role": "assistant", "content": ""}),
-                *("data: " + chunk(gid, {"reasoning": p}) for p in ["Think", " it", " over."]),
-                *("data: " + chunk(gid, {"content": p}) for p in ["The", " answer."]),
-                "data: " + chunk(gid, {}, "stop", "stop"),
-                "data: " + usage_chunk(gid, usage(tokens.count("Think it over.")
-                                                  + tokens.count("The answer."))),
-                "data: [DONE]"]
+    expected = [
+        ": OPENROUTER PROCESSING",
+        "data: " + chunk(gid, {"role": "assistant", "content": ""}),
+        *("data: " + chunk(gid, {"reasoning": p}) for p in ["Think", " it", " over."]),
+        *("data: " + chunk(gid, {"content": p}) for p in ["The", " answer."]),
+        "data: " + chunk(gid, {}, "stop", "stop"),
+        "data: "
+        + usage_chunk(gid, usage(tokens.count("Think it over.") + tokens.count("The answer."))),
+        "data: [DONE]",
+    ]
     assert raw.body == sse(expected)
 
 
@@ -402,22 +525,40 @@ def test_tool_calls_stream_as_protocol_4_3(server: EmulatorServer) -> None:
     gid = raw.gen_id
 
     def header(i: int, cid: str, name: str) -> dict[str, Any]:
-        return {"index": i, "id": cid, "type": "function", "function": {"name": name, "arguments": ""}}
+        return {
+            "index": i,
+            "id": cid,
+            "type": "function",
+            "function": {"name": name, "arguments": ""},
+        }
 
     def frags(i: int, args: str) -> list[str]:
-        return ["data: " + chunk(gid, {"tool_calls": [{"index": i, "function": {"arguments": args[k:k + 3]}}]})
-                for k in range(0, len(args), 3)]
+        return [
+            "data: "
+            + chunk(gid, {"tool_calls": [{"index": i, "function": {"arguments": args[k : k + 3]}}]})
+            for k in range(0, len(args), 3)
+        ]
 
     args1, args2 = '{"city":"Paris"}', '{"tz":"CET"}'
     completion_tokens = sum(tokens.count(t) for t in ("get_weather", args1, "get_time", args2))
-    expected = [": OPENROUTER PROCESSING",
-                "data: " + chunk(gid, {"role": "assistant", "content": None,
-                                       "tool_calls": [header(0, "call_1", "get_weather")]}),
-                *frags(0, args1),
-                "data: " + chunk(gid, {"tool_calls": [header(1, "call_2", "get_time")]}),
-                *frags(1, args2),
-                "data: " + chunk(gid, {}, "tool_calls", "tool_calls"),
-                "data: " + usage_chunk(gid, usage(completion_tokens)), "data: [DONE]"]
+    expected = [
+        ": OPENROUTER PROCESSING",
+        "data: "
+        + chunk(
+            gid,
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [header(0, "call_1", "get_weather")],
+            },
+        ),
+        *frags(0, args1),
+        "data: " + chunk(gid, {"tool_calls": [header(1, "call_2", "get_time")]}),
+        *frags(1, args2),
+        "data: " + chunk(gid, {}, "tool_calls", "tool_calls"),
+        "data: " + usage_chunk(gid, usage(completion_tokens)),
+        "data: [DONE]",
+    ]
     assert raw.body == sse(expected)
 
 
@@ -446,8 +587,9 @@ def test_stream_invariants(server: EmulatorServer, yaml_text: str, n: int) -> No
 
 # --- determinism and time scale ----------------------------------------------------------------
 
-SCHEDULED = reply('chunking: {chars: 6}\nttft_ms: 120\ninterval_ms: {min: 5, max: 40}\n'
-                  'keepalive: {every_ms: 50}')
+SCHEDULED = reply(
+    "chunking: {chars: 6}\nttft_ms: 120\ninterval_ms: {min: 5, max: 40}\nkeepalive: {every_ms: 50}"
+)
 
 
 def schedule(entry: JournalEntry) -> list[tuple[str, str]]:
@@ -488,8 +630,10 @@ def test_time_scale_shrinks_waits(server: EmulatorServer) -> None:
 def test_time_scale_zero_means_no_waits(server: EmulatorServer) -> None:
     """time_scale 0: a stream scheduled over 9 s plays at once."""
     server.configure(time_scale=0)
-    raw = play(server, reply('ttft_ms: 5000\ninterval_ms: 1000\nchunks: ["a", "b", "c", "d", "e"]',
-                             '"abcde"'))
+    raw = play(
+        server,
+        reply('ttft_ms: 5000\ninterval_ms: 1000\nchunks: ["a", "b", "c", "d", "e"]', '"abcde"'),
+    )
     assert raw.end == "complete" and raw.end_ms < 1000
     assert sum(waits(last_entry(server))) == 9000
 
@@ -511,8 +655,21 @@ def cli_server(tmp_path: Path) -> Iterator[Callable[..., int]]:
         path = tmp_path / "s.yaml"
         path.write_text(yaml_text)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "serve", "--port", "0", "--scenarios", str(path),
-             *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                sys.executable,
+                "-m",
+                "emulator",
+                "serve",
+                "--port",
+                "0",
+                "--scenarios",
+                str(path),
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         procs.append(proc)
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -529,8 +686,11 @@ def cli_server(tmp_path: Path) -> Iterator[Callable[..., int]]:
 
 def test_time_scale_from_the_cli(cli_server: Callable[..., int]) -> None:
     """--time-scale 0 on the command line: a 5 s ttft and 1 s intervals play at once."""
-    port = cli_server(reply('ttft_ms: 5000\ninterval_ms: 1000\nchunks: ["a", "b", "c"]', '"abc"'),
-                      "--time-scale", "0")
+    port = cli_server(
+        reply('ttft_ms: 5000\ninterval_ms: 1000\nchunks: ["a", "b", "c"]', '"abc"'),
+        "--time-scale",
+        "0",
+    )
     raw = post(port)
     assert raw.end == "complete" and raw.end_ms < 3000  # the cold first request included
     assert [d["choices"][0]["delta"].get("content") for d in raw.data()[1:4]] == ["a", "b", "c"]
@@ -562,8 +722,9 @@ def test_absolute_deadlines_do_not_drift(server: EmulatorServer) -> None:
     assert lateness[-1] < 100  # relative sleeps would accumulate every oversleep
 
 
-def test_client_disconnect_stops_the_timeline(server: EmulatorServer,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_client_disconnect_stops_the_timeline(
+    server: EmulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
     """A client gone mid-stream: timeline stops at once, journal says client_aborted, no ERROR."""
     caplog.set_level(logging.INFO)
     server.add(reply("chunking: words\ninterval_ms: 300", '"a b c d e f g h i j"'))

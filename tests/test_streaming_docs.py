@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
+from rawsse import EARLY_MS, RawStream, last_entry, post, waits
 
 from emulator.loader import load_text
 from emulator.testing import EmulatorServer
-from rawsse import EARLY_MS, RawStream, last_entry, post, waits
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "streaming.md"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
@@ -31,8 +31,11 @@ def yaml_blocks() -> list[str]:
 def played_examples() -> list[tuple[str, str]]:
     """(yaml, sse) for every yaml block whose next block is an sse block."""
     found = blocks()
-    return [(text, found[i + 1][1]) for i, (lang, text) in enumerate(found[:-1])
-            if lang == "yaml" and found[i + 1][0] == "sse"]
+    return [
+        (text, found[i + 1][1])
+        for i, (lang, text) in enumerate(found[:-1])
+        if lang == "yaml" and found[i + 1][0] == "sse"
+    ]
 
 
 def name_of(yaml_text: str) -> str:
@@ -79,8 +82,9 @@ def play(server: EmulatorServer, yaml_text: str) -> RawStream:
     return post(server.port)
 
 
-@pytest.mark.parametrize("yaml_text,sse", played_examples(),
-                         ids=[name_of(y) for y, _ in played_examples()])
+@pytest.mark.parametrize(
+    "yaml_text,sse", played_examples(), ids=[name_of(y) for y, _ in played_examples()]
+)
 def test_example_plays_as_shown(server: EmulatorServer, yaml_text: str, sse: str) -> None:
     """Played with no waits, the example sends exactly the events its ```sse block shows."""
     server.configure(time_scale=0)
@@ -90,7 +94,7 @@ def test_example_plays_as_shown(server: EmulatorServer, yaml_text: str, sse: str
     lines = lines[:-1] if closed else lines
     events = raw.events()
     assert len(events) == len(lines), events
-    for line, event in zip(lines, events):
+    for line, event in zip(lines, events, strict=False):
         assert matches(line, event), (line, event)
     assert (raw.end != "complete") == closed
 
@@ -103,8 +107,17 @@ def test_crlf_and_split_example_pieces(server: EmulatorServer) -> None:
     """The CRLF + split_every 5 example: the pieces the doc lists, and 北 cut across two writes."""
     raw = play(server, example("crlf-and-split"))
     pieces = [p.data for p in raw.pieces]
-    assert pieces[:9] == [b": OPE", b"NROUT", b"ER PR", b"OCESS", b"ING\r\n", b"\r\n", b"data:",
-                          b' {"id', b'":"ge']
+    assert pieces[:9] == [
+        b": OPE",
+        b"NROUT",
+        b"ER PR",
+        b"OCESS",
+        b"ING\r\n",
+        b"\r\n",
+        b"data:",
+        b' {"id',
+        b'":"ge',
+    ]
     assert all(len(p) <= 5 for p in pieces) and raw.body.endswith(b"data: [DONE]\r\n\r\n")
     north = "北".encode()
     assert north in raw.body and not any(north in p for p in pieces)
@@ -137,8 +150,16 @@ def test_keepalive_example_schedule(server: EmulatorServer) -> None:
     server.configure(time_scale=0)
     play(server, example("keepalive-while-thinking"))
     kinds = [(e.kind, e.data) for e in last_entry(server).events if e.kind in ("wait", "comment")]
-    assert [k for k, _ in kinds] == ["comment", "wait", "comment", "wait", "comment", "wait",
-                                     "comment", "wait"]
+    assert [k for k, _ in kinds] == [
+        "comment",
+        "wait",
+        "comment",
+        "wait",
+        "comment",
+        "wait",
+        "comment",
+        "wait",
+    ]
     assert waits(last_entry(server)) == [100.0, 100.0, 100.0, 50.0]
 
 

@@ -46,23 +46,32 @@ def request(server: EmulatorServer, name: str, **extra: Any) -> tuple[RawStream,
 
 
 def sdk(server: EmulatorServer, name: str) -> OpenAI:
-    return OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0, timeout=10,
-                  default_headers={"x-test-case": name})
+    return OpenAI(
+        base_url=server.base_url,
+        api_key=server.api_key,
+        max_retries=0,
+        timeout=10,
+        default_headers={"x-test-case": name},
+    )
 
 
 def sdk_text(client: OpenAI, delivered: list[str] | None = None) -> str:
     """Stream through the SDK; the content deltas (also appended to `delivered` as they come)."""
     out = delivered if delivered is not None else []
-    for c in client.chat.completions.create(model="openai/gpt-4o", stream=True,
-                                            messages=[{"role": "user", "content": "hi"}]):
+    for c in client.chat.completions.create(
+        model="openai/gpt-4o", stream=True, messages=[{"role": "user", "content": "hi"}]
+    ):
         if c.choices and c.choices[0].delta.content:
             out.append(c.choices[0].delta.content)
     return "".join(out)
 
 
 def contents(raw: RawStream, key: str = "content", eol: str = "\n") -> list[str]:
-    return [d["choices"][0]["delta"][key] for d in raw.data(eol)
-            if isinstance(d, dict) and d.get("choices") and d["choices"][0].get("delta", {}).get(key)]
+    return [
+        d["choices"][0]["delta"][key]
+        for d in raw.data(eol)
+        if isinstance(d, dict) and d.get("choices") and d["choices"][0].get("delta", {}).get(key)
+    ]
 
 
 # --- the files themselves ----------------------------------------------------------------------
@@ -80,7 +89,8 @@ def test_file_is_one_described_scenario_matched_by_header(path: Path) -> None:
     (scenario,) = load_paths([path])
     assert scenario.name == path.stem and scenario.description.strip()
     assert [(h, m.op, m.value) for h, m in scenario.match.headers] == [
-        ("x-test-case", "equals", path.stem)]
+        ("x-test-case", "equals", path.stem)
+    ]
 
 
 def test_without_the_header_no_stream_scenario_answers(loaded: EmulatorServer) -> None:
@@ -114,8 +124,11 @@ def check_error_after_content(server: EmulatorServer) -> None:
     raw, _ = request(server, "stream-error-after-content")
     data = raw.data()
     assert contents(raw) == ["The", " meaning", " of"]
-    assert data[-2]["error"] == {"code": 502, "message": "Provider returned error", "metadata": {
-        "provider_name": "Anthropic", "raw": "upstream connection reset"}}
+    assert data[-2]["error"] == {
+        "code": 502,
+        "message": "Provider returned error",
+        "metadata": {"provider_name": "Anthropic", "raw": "upstream connection reset"},
+    }
     assert data[-1] == "[DONE]"
     delivered: list[str] = []
     with pytest.raises(openai.APIError) as info:
@@ -137,8 +150,21 @@ def check_disconnect(server: EmulatorServer) -> None:
 
 def check_hand_written_events(server: EmulatorServer) -> None:
     raw, entry = request(server, "stream-hand-written-events")
-    assert [e.kind for e in entry.events] == ["head", "comment", "wait", "data", "data", "data",
-                                              "data", "raw", "error", "data", "data", "done", "drop"]
+    assert [e.kind for e in entry.events] == [
+        "head",
+        "comment",
+        "wait",
+        "data",
+        "data",
+        "data",
+        "data",
+        "raw",
+        "error",
+        "data",
+        "data",
+        "done",
+        "drop",
+    ]
     assert b"data: {not json\n\n" in raw.body and raw.end in ("eof", "reset")
     assert raw.timed_events()[1][0] >= 300 * SCALE - EARLY_MS
     delivered: list[str] = []
@@ -184,32 +210,51 @@ def check_no_done(server: EmulatorServer) -> None:
 
 def check_duplicate_done(server: EmulatorServer) -> None:
     raw, _ = request(server, "stream-duplicate-done")
-    assert raw.body.endswith(b"data: [DONE]\n\ndata: [DONE]\n\n") and raw.data().count("[DONE]") == 2
+    assert (
+        raw.body.endswith(b"data: [DONE]\n\ndata: [DONE]\n\n") and raw.data().count("[DONE]") == 2
+    )
     assert sdk_text(sdk(server, "stream-duplicate-done")) == "Once upon a time there lived a fox."
 
 
 def check_tool_calls(server: EmulatorServer) -> None:
     raw, _ = request(server, "stream-tool-calls")
-    calls = [c for d in raw.data()[:-1] if d["choices"] for c in d["choices"][0]["delta"].get("tool_calls", [])]
+    calls = [
+        c
+        for d in raw.data()[:-1]
+        if d["choices"]
+        for c in d["choices"][0]["delta"].get("tool_calls", [])
+    ]
     assert [c["id"] for c in calls if "id" in c] == ["call_weather_paris", "call_weather_rome"]
     assert all(len(c["function"]["arguments"]) <= 3 for c in calls)
     with sdk(server, "stream-tool-calls").chat.completions.stream(
-            model="openai/gpt-4o", messages=[{"role": "user", "content": "hi"}]) as stream:
+        model="openai/gpt-4o", messages=[{"role": "user", "content": "hi"}]
+    ) as stream:
         final = stream.get_final_completion()
-    rebuilt = [(c.id, c.function.name, c.function.arguments)
-               for c in final.choices[0].message.tool_calls or []]
-    assert rebuilt == [("call_weather_paris", "get_weather", '{"city":"Paris","unit":"c"}'),
-                       ("call_weather_rome", "get_weather", '{"city":"Rome","unit":"c"}')]
+    rebuilt = [
+        (c.id, c.function.name, c.function.arguments)
+        for c in final.choices[0].message.tool_calls or []
+    ]
+    assert rebuilt == [
+        ("call_weather_paris", "get_weather", '{"city":"Paris","unit":"c"}'),
+        ("call_weather_rome", "get_weather", '{"city":"Rome","unit":"c"}'),
+    ]
     assert final.choices[0].finish_reason == "tool_calls"
 
 
 def check_reasoning(server: EmulatorServer) -> None:
     raw, _ = request(server, "stream-reasoning")
-    kinds = [k for d in raw.data()[:-2] for k in ("reasoning", "content")
-             if d["choices"] and d["choices"][0]["delta"].get(k)]
+    kinds = [
+        k
+        for d in raw.data()[:-2]
+        for k in ("reasoning", "content")
+        if d["choices"] and d["choices"][0]["delta"].get(k)
+    ]
     first_content = kinds.index("content")
     assert set(kinds[:first_content]) == {"reasoning"} and set(kinds[first_content:]) == {"content"}
-    assert "".join(contents(raw, "reasoning")) == "The user asks for the capital of France. That is Paris."
+    assert (
+        "".join(contents(raw, "reasoning"))
+        == "The user asks for the capital of France. That is Paris."
+    )
     assert len(contents(raw, "reasoning")) > 5  # token by token
 
 
@@ -257,9 +302,24 @@ def test_scenario_does_what_it_says(loaded: EmulatorServer, name: str) -> None:
 def cli_port() -> Iterator[int]:
     """`python -m emulator serve` with the stream-* files, no waits, the fixture server's time."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "serve", "--port", "0", "--time-scale", "0",
-         "--fixed-time", "1735689600", "--scenarios", *map(str, STREAM_FILES)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "serve",
+            "--port",
+            "0",
+            "--time-scale",
+            "0",
+            "--fixed-time",
+            "1735689600",
+            "--scenarios",
+            *map(str, STREAM_FILES),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert proc.stdout is not None
     try:
         line = proc.stdout.readline()

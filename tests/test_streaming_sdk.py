@@ -15,9 +15,9 @@ from openai.types.chat import (
     ChatCompletionMessageParam,
     ChatCompletionToolParam,
 )
+from rawsse import post
 
 from emulator.testing import EmulatorServer
-from rawsse import post
 
 USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 MODEL = "openai/gpt-4o"
@@ -32,12 +32,15 @@ def client(server: EmulatorServer) -> Iterator[OpenAI]:
 
 @pytest.fixture
 async def aclient(server: EmulatorServer) -> AsyncIterator[AsyncOpenAI]:
-    async with AsyncOpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0,
-                           timeout=10) as c:
+    async with AsyncOpenAI(
+        base_url=server.base_url, api_key=server.api_key, max_retries=0, timeout=10
+    ) as c:
         yield c
 
 
-def scenario(stream_yaml: str, reply_yaml: str = 'content: "Once upon a time there lived a fox"') -> str:
+def scenario(
+    stream_yaml: str, reply_yaml: str = 'content: "Once upon a time there lived a fox"'
+) -> str:
     block = "\n".join("    " + line for line in stream_yaml.strip().splitlines())
     return f"name: s\nreply:\n  {reply_yaml}\n  stream:\n{block}\n"
 
@@ -85,17 +88,26 @@ def test_keepalive_is_ignored(server: EmulatorServer, client: OpenAI) -> None:
     assert text_of(collect(client)) == "Once upon a time there lived a fox"
 
 
-def test_in_band_error_raises_api_error_after_content(server: EmulatorServer, client: OpenAI) -> None:
+def test_in_band_error_raises_api_error_after_content(
+    server: EmulatorServer, client: OpenAI
+) -> None:
     """error_after 3: the first three deltas arrive, then openai.APIError with the scenario's message."""
-    server.add(scenario(f'error_after: 3\nerror: {{code: 502, message: "{ERROR_MESSAGE}", '
-                        'metadata: {provider_name: X, raw: "reset"}}'))
+    server.add(
+        scenario(
+            f'error_after: 3\nerror: {{code: 502, message: "{ERROR_MESSAGE}", '
+            'metadata: {provider_name: X, raw: "reset"}}'
+        )
+    )
     delivered: list[str] = []
     with pytest.raises(openai.APIError) as info:
         collect(client, delivered)
     assert type(info.value) is openai.APIError  # not a status error: the HTTP status was 200
     assert info.value.message == ERROR_MESSAGE and info.value.code == "502"  # a str in 3.x
-    assert info.value.body == {"code": 502, "message": ERROR_MESSAGE,
-                               "metadata": {"provider_name": "X", "raw": "reset"}}
+    assert info.value.body == {
+        "code": 502,
+        "message": ERROR_MESSAGE,
+        "metadata": {"provider_name": "X", "raw": "reset"},
+    }
     assert delivered == ["Once", " upon", " a"]
 
 
@@ -125,8 +137,9 @@ def test_stall_longer_than_read_timeout_is_a_timeout(server: EmulatorServer) -> 
     post(server.port)  # warm-up, so the 0.5 s timeout measures the stall, not the first request
     server.add(scenario("framing: {stall_after: 3, stall_ms: 3000}"))
     delivered: list[str] = []
-    with OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0,
-                timeout=0.5) as impatient:
+    with OpenAI(
+        base_url=server.base_url, api_key=server.api_key, max_retries=0, timeout=0.5
+    ) as impatient:
         with pytest.raises(openai.APITimeoutError) as info:
             collect(impatient, delivered)
     assert type(info.value.__cause__) is httpx2.ReadTimeout
@@ -135,7 +148,9 @@ def test_stall_longer_than_read_timeout_is_a_timeout(server: EmulatorServer) -> 
 
 def test_malformed_raw_event_raises_json_error(server: EmulatorServer, client: OpenAI) -> None:
     """A raw event that is not JSON: the SDK raises json.JSONDecodeError after the earlier delta."""
-    server.add('name: s\nreply:\n  stream:\n    events: [{content: "Hi"}, {raw: "data: {not json\\n\\n"}]\n')
+    server.add(
+        'name: s\nreply:\n  stream:\n    events: [{content: "Hi"}, {raw: "data: {not json\\n\\n"}]\n'
+    )
     delivered: list[str] = []
     with pytest.raises(json.JSONDecodeError):
         collect(client, delivered)
@@ -150,8 +165,16 @@ reply:
     - {id: call_2, name: get_weather, arguments: {city: Rome, unit: c}}
   stream: {chunking: {chars: 3}}
 """
-WEATHER: ChatCompletionToolParam = {"type": "function", "function": {"name": "get_weather", "parameters": {
-    "type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string"}}}}}
+WEATHER: ChatCompletionToolParam = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"type": "string"}},
+        },
+    },
+}
 
 
 def test_stream_helper_rebuilds_parallel_tool_calls(server: EmulatorServer, client: OpenAI) -> None:
@@ -163,9 +186,13 @@ def test_stream_helper_rebuilds_parallel_tool_calls(server: EmulatorServer, clie
     message = final.choices[0].message
     assert final.choices[0].finish_reason == "tool_calls"
     assert message.role == "assistant"
-    calls = [(c.id, c.type, c.function.name, c.function.arguments) for c in message.tool_calls or []]
-    assert calls == [("call_1", "function", "get_weather", '{"city":"Paris","unit":"c"}'),
-                     ("call_2", "function", "get_weather", '{"city":"Rome","unit":"c"}')]
+    calls = [
+        (c.id, c.type, c.function.name, c.function.arguments) for c in message.tool_calls or []
+    ]
+    assert calls == [
+        ("call_1", "function", "get_weather", '{"city":"Paris","unit":"c"}'),
+        ("call_2", "function", "get_weather", '{"city":"Rome","unit":"c"}'),
+    ]
     assert done_args == ['{"city":"Paris","unit":"c"}', '{"city":"Rome","unit":"c"}']
 
 
@@ -179,8 +206,9 @@ FRAMINGS = {
 
 
 @pytest.mark.parametrize("framing", FRAMINGS.values(), ids=FRAMINGS.keys())
-def test_framing_variants_parse_identically(server: EmulatorServer, client: OpenAI,
-                                            framing: str) -> None:
+def test_framing_variants_parse_identically(
+    server: EmulatorServer, client: OpenAI, framing: str
+) -> None:
     """Split every N bytes (cutting UTF-8) or CR/CRLF line endings: the same chunks as plain framing."""
     reply_yaml = 'content: "Once upon a time, in 北京 there lived a 🦊."'
     server.add(scenario("chunking: {chars: 4}", reply_yaml))
@@ -221,9 +249,15 @@ def test_reasoning_arrives_before_content(server: EmulatorServer, client: OpenAI
     assert order == ["reasoning", "reasoning", "content"]  # "Think", " first.", "Answer."
 
 
-async def test_async_in_band_error_after_content(server: EmulatorServer, aclient: AsyncOpenAI) -> None:
+async def test_async_in_band_error_after_content(
+    server: EmulatorServer, aclient: AsyncOpenAI
+) -> None:
     """The async client: deltas first, then openai.APIError with the scenario's message."""
-    server.add(scenario(f'chunking: {{words: 2}}\nerror_after: 2\nerror: {{code: 503, message: "{ERROR_MESSAGE}"}}'))
+    server.add(
+        scenario(
+            f'chunking: {{words: 2}}\nerror_after: 2\nerror: {{code: 503, message: "{ERROR_MESSAGE}"}}'
+        )
+    )
     delivered: list[str] = []
     stream = await aclient.chat.completions.create(model=MODEL, messages=USER, stream=True)
     with pytest.raises(openai.APIError) as info:

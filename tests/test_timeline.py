@@ -16,20 +16,39 @@ TEXT = "Once upon a time, in 北京 there lived a 🦊."
 
 def completion(content: str | None = TEXT, calls: tuple[ToolCall, ...] = ()) -> Completion:
     finish = "tool_calls" if calls else "stop"
-    return Completion("gen-1-x", 1, "m/x", "OpenAI", (Choice(0, content, finish, finish, tool_calls=calls),),
-                      {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3})
+    return Completion(
+        "gen-1-x",
+        1,
+        "m/x",
+        "OpenAI",
+        (Choice(0, content, finish, finish, tool_calls=calls),),
+        {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+    )
 
 
 def stream(spec: StreamSpec, c: Completion | None = None) -> timeline.Timeline:
-    return timeline.stream_response(c or completion(), spec, timeline.StreamDefaults(), random.Random(1))
+    return timeline.stream_response(
+        c or completion(), spec, timeline.StreamDefaults(), random.Random(1)
+    )
 
 
 def sends(t: timeline.Timeline, kind: str | None = None) -> list[bytes]:
     return [e.data for e in t.events if isinstance(e, Send) and (kind is None or e.kind == kind)]
 
 
-@pytest.mark.parametrize("kind,size", [("words", 1), ("words", 3), ("chars", 1), ("chars", 5),
-                                       ("tokens", 1), ("tokens", 2), ("lines", 1), ("none", 1)])
+@pytest.mark.parametrize(
+    "kind,size",
+    [
+        ("words", 1),
+        ("words", 3),
+        ("chars", 1),
+        ("chars", 5),
+        ("tokens", 1),
+        ("tokens", 2),
+        ("lines", 1),
+        ("none", 1),
+    ],
+)
 def test_split_text_joins_back(kind: str, size: int) -> None:
     """Every chunking rule cuts text into pieces that join back exactly."""
     text = TEXT + "\nsecond line\n"
@@ -39,7 +58,12 @@ def test_split_text_joins_back(kind: str, size: int) -> None:
 
 def test_words_keep_leading_space() -> None:
     """Word chunks carry their leading space, as real deltas do."""
-    assert timeline.split_text("Once upon a time", Chunking("words")) == ["Once", " upon", " a", " time"]
+    assert timeline.split_text("Once upon a time", Chunking("words")) == [
+        "Once",
+        " upon",
+        " a",
+        " time",
+    ]
 
 
 def test_token_chunks_never_split_a_character() -> None:
@@ -51,11 +75,25 @@ def test_token_chunks_never_split_a_character() -> None:
 
 def test_ttft_and_intervals_become_waits() -> None:
     """ttft before the first data event, the interval between content chunks, none elsewhere."""
-    t = stream(StreamSpec(chunks=("a", "b", "c"), ttft_ms=400, interval=Interval(ms=25)),
-               completion("abc"))
+    t = stream(
+        StreamSpec(chunks=("a", "b", "c"), ttft_ms=400, interval=Interval(ms=25)), completion("abc")
+    )
     kinds = [type(e).__name__ if not isinstance(e, Send) else e.kind for e in t.events]
-    assert kinds == ["Head", "comment", "Wait", "data", "data", "Wait", "data", "Wait", "data",
-                     "data", "data", "done", "Close"]
+    assert kinds == [
+        "Head",
+        "comment",
+        "Wait",
+        "data",
+        "data",
+        "Wait",
+        "data",
+        "Wait",
+        "data",
+        "data",
+        "data",
+        "done",
+        "Close",
+    ]
     assert [e.ms for e in t.events if isinstance(e, Wait)] == [400, 25, 25]
 
 
@@ -77,8 +115,10 @@ def test_keepalive_repeats_during_ttft() -> None:
 
 def test_error_after_ends_with_error_and_done() -> None:
     """error_after N: N content chunks, the in-band error, [DONE]; no finish or usage chunk."""
-    t = stream(StreamSpec(chunks=("a", "b", "c"), error_after=2, error=ErrorBody(502, "boom")),
-               completion("abc"))
+    t = stream(
+        StreamSpec(chunks=("a", "b", "c"), error_after=2, error=ErrorBody(502, "boom")),
+        completion("abc"),
+    )
     data = sends(t)
     assert data[-2].startswith(b'data: {"id":"gen-1-x","object":"chat.completion.chunk"')
     assert b'"error":{"code":502,"message":"boom"}' in data[-2]
@@ -106,7 +146,9 @@ def test_framing_line_endings_and_split() -> None:
     pieces = sends(t)
     assert all(len(p) <= 7 for p in pieces)
     body = b"".join(pieces)
-    assert body.startswith(b": OPENROUTER PROCESSING\r\n\r\n") and body.endswith(b"data: [DONE]\r\n\r\n")
+    assert body.startswith(b": OPENROUTER PROCESSING\r\n\r\n") and body.endswith(
+        b"data: [DONE]\r\n\r\n"
+    )
 
 
 def test_stall_after_sends_half_then_drops() -> None:
@@ -118,7 +160,10 @@ def test_stall_after_sends_half_then_drops() -> None:
 
 def test_duplicate_done() -> None:
     """duplicate_done sends [DONE] twice."""
-    assert sends(stream(StreamSpec(framing=Framing(duplicate_done=True))), "done") == [b"data: [DONE]\n\n"] * 2
+    assert (
+        sends(stream(StreamSpec(framing=Framing(duplicate_done=True))), "done")
+        == [b"data: [DONE]\n\n"] * 2
+    )
 
 
 def test_no_done() -> None:
@@ -131,15 +176,18 @@ def test_tool_call_arguments_are_chunked() -> None:
     calls = (ToolCall("call_1", "f", '{"city":"Paris"}'),)
     t = stream(StreamSpec(chunking=Chunking("chars", 4)), completion(None, calls))
     data = [d for d in sends(t, "data") if b'"arguments"' in d]
-    assert b'"id":"call_1"' in data[0] and all(b'call_1' not in d for d in data[1:])
+    assert b'"id":"call_1"' in data[0] and all(b"call_1" not in d for d in data[1:])
     assert len(data) == 1 + 4  # header + ceil(16 / 4) fragments
 
 
-@pytest.mark.parametrize("kind,events", [
-    ("reset", [Drop(reset=True)]),
-    ("empty", [Drop(reset=False)]),
-    ("hang", [Wait(1000), Drop(reset=False)]),
-])
+@pytest.mark.parametrize(
+    "kind,events",
+    [
+        ("reset", [Drop(reset=True)]),
+        ("empty", [Drop(reset=False)]),
+        ("hang", [Wait(1000), Drop(reset=False)]),
+    ],
+)
 def test_faults(kind: str, events: list[object]) -> None:
     """Faults compile to drops (and a bounded wait for hang)."""
     assert list(timeline.fault_response(Fault(kind, max_ms=1000)).events) == events
@@ -157,7 +205,8 @@ def test_server_keepalive_under_huge_ttft_is_bounded() -> None:
     from emulator.scenario import MAX_KEEPALIVES
 
     spec = StreamSpec(ttft_ms=10**9)
-    t = timeline.stream_response(completion(), spec, timeline.StreamDefaults(keepalive_ms=1),
-                                 random.Random(1))
+    t = timeline.stream_response(
+        completion(), spec, timeline.StreamDefaults(keepalive_ms=1), random.Random(1)
+    )
     assert len(sends(t, "comment")) == MAX_KEEPALIVES + 1  # + the one right after the headers
     assert sum(e.ms for e in t.events if isinstance(e, Wait)) == 10**9

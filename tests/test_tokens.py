@@ -28,12 +28,33 @@ def test_name_adds_one_token() -> None:
 
 def test_text_parts_and_tool_calls_count() -> None:
     """Text parts count their text; images count nothing; tool calls count name and arguments."""
-    parts = {"messages": [{"role": "user", "content": [
-        {"type": "text", "text": "What is the meaning of life?"},
-        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]}
+    parts = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is the meaning of life?"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                ],
+            }
+        ]
+    }
     assert tokens.prompt_tokens(parts) == 14
-    call = {"messages": [{"role": "assistant", "content": None, "tool_calls": [
-        {"id": "c", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]}]}
+    call = {
+        "messages": [
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "c",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": "{}"},
+                    }
+                ],
+            }
+        ]
+    }
     expected = 3 + tokens.count("assistant") + tokens.count("get_weather") + tokens.count("{}") + 3
     assert tokens.prompt_tokens(call) == expected
 

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-
-from emulator.scenario import ChoiceSpec, ErrorBody, Reply, Scenario, StreamEvent, StreamSpec, ToolCallSpec
-from emulator.testing import EmulatorServer
 from wire import chat, request
+
+from emulator.scenario import (
+    ChoiceSpec,
+    ErrorBody,
+    Reply,
+    Scenario,
+    StreamEvent,
+    StreamSpec,
+    ToolCallSpec,
+)
+from emulator.testing import EmulatorServer
 
 GEN_ID = re.compile(r"^gen-1735689600-[A-Za-z0-9]{20}$")
 MEANING = "The meaning of life is a question people answer differently."
@@ -32,9 +41,19 @@ def test_non_stream_body_matches_example(server: EmulatorServer) -> None:
     server.add(scenario("meaning", Reply(ChoiceSpec(content=MEANING), model=CLAUDE)))
     resp = chat(server.url, model="claude-3-5-sonnet@20240620")
     expected = {
-        "provider": "Anthropic", "model": CLAUDE, "object": "chat.completion", "created": 1735689600,
-        "choices": [{"logprobs": None, "finish_reason": "stop", "native_finish_reason": "end_turn",
-                     "index": 0, "message": {"role": "assistant", "content": MEANING, "refusal": None}}],
+        "provider": "Anthropic",
+        "model": CLAUDE,
+        "object": "chat.completion",
+        "created": 1735689600,
+        "choices": [
+            {
+                "logprobs": None,
+                "finish_reason": "stop",
+                "native_finish_reason": "end_turn",
+                "index": 0,
+                "message": {"role": "assistant", "content": MEANING, "refusal": None},
+            }
+        ],
         "usage": {"prompt_tokens": 14, "completion_tokens": 11, "total_tokens": 25},
     }
     assert resp.status == 200
@@ -53,17 +72,38 @@ def test_stream_matches_text_example(server: EmulatorServer) -> None:
     assert events[0] == ": OPENROUTER PROCESSING"
     assert all(e.startswith("data: ") for e in events[1:])
     data = resp.data()
-    head = {"provider": "Anthropic", "model": CLAUDE, "object": "chat.completion.chunk", "created": 1735689600}
+    head = {
+        "provider": "Anthropic",
+        "model": CLAUDE,
+        "object": "chat.completion.chunk",
+        "created": 1735689600,
+    }
 
-    def delta(d: dict[str, Any], finish: str | None = None, native: str | None = None) -> dict[str, Any]:
-        return {**head, "choices": [{"index": 0, "delta": d, "finish_reason": finish,
-                                     "native_finish_reason": native, "logprobs": None}]}
+    def delta(
+        d: dict[str, Any], finish: str | None = None, native: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            **head,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": d,
+                    "finish_reason": finish,
+                    "native_finish_reason": native,
+                    "logprobs": None,
+                }
+            ],
+        }
 
     expected = [
         delta({"role": "assistant", "content": ""}),
         *(delta({"content": c}) for c in chunks),
         delta({}, "stop", "end_turn"),
-        {**head, "choices": [], "usage": {"prompt_tokens": 14, "completion_tokens": 11, "total_tokens": 25}},
+        {
+            **head,
+            "choices": [],
+            "usage": {"prompt_tokens": 14, "completion_tokens": 11, "total_tokens": 25},
+        },
     ]
     assert [without_id(d) for d in data[:-1]] == expected
     assert data[-1] == "[DONE]"
@@ -76,23 +116,49 @@ def test_stream_matches_text_example(server: EmulatorServer) -> None:
 
 def test_stream_matches_tool_call_example(server: EmulatorServer) -> None:
     """stream_toolcalls.sse: headers carry index/id/type/name once, then index + fragments."""
-    calls = (ToolCallSpec("get_weather", '{"city":"Paris"}', "call_c91SqDXlYFuETYv8mUHzz6pp"),
-             ToolCallSpec("get_weather", '{"city":"Rome"}', "call_DNYTawLBoN8fj3KN6qU9N1Ou"))
+    calls = (
+        ToolCallSpec("get_weather", '{"city":"Paris"}', "call_c91SqDXlYFuETYv8mUHzz6pp"),
+        ToolCallSpec("get_weather", '{"city":"Rome"}', "call_DNYTawLBoN8fj3KN6qU9N1Ou"),
+    )
     from emulator.scenario import Chunking
 
-    reply = Reply(ChoiceSpec(tool_calls=calls), model="openai/gpt-4o", system_fingerprint="fp_0123456789",
-                  stream=StreamSpec(chunking=Chunking("none")))
+    reply = Reply(
+        ChoiceSpec(tool_calls=calls),
+        model="openai/gpt-4o",
+        system_fingerprint="fp_0123456789",
+        stream=StreamSpec(chunking=Chunking("none")),
+    )
     server.add(scenario("tools", reply))
     data = chat(server.url, stream=True).data()
     choices = [d["choices"][0] for d in data[:-2]]
-    assert choices[0]["delta"] == {"role": "assistant", "content": None, "tool_calls": [
-        {"index": 0, "id": "call_c91SqDXlYFuETYv8mUHzz6pp", "type": "function",
-         "function": {"name": "get_weather", "arguments": ""}}]}
-    assert choices[1]["delta"] == {"tool_calls": [{"index": 0, "function": {"arguments": '{"city":"Paris"}'}}]}
-    assert choices[2]["delta"] == {"tool_calls": [{"index": 1, "id": "call_DNYTawLBoN8fj3KN6qU9N1Ou",
-                                                   "type": "function",
-                                                   "function": {"name": "get_weather", "arguments": ""}}]}
-    assert choices[3]["delta"] == {"tool_calls": [{"index": 1, "function": {"arguments": '{"city":"Rome"}'}}]}
+    assert choices[0]["delta"] == {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "index": 0,
+                "id": "call_c91SqDXlYFuETYv8mUHzz6pp",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": ""},
+            }
+        ],
+    }
+    assert choices[1]["delta"] == {
+        "tool_calls": [{"index": 0, "function": {"arguments": '{"city":"Paris"}'}}]
+    }
+    assert choices[2]["delta"] == {
+        "tool_calls": [
+            {
+                "index": 1,
+                "id": "call_DNYTawLBoN8fj3KN6qU9N1Ou",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": ""},
+            }
+        ]
+    }
+    assert choices[3]["delta"] == {
+        "tool_calls": [{"index": 1, "function": {"arguments": '{"city":"Rome"}'}}]
+    }
     assert (choices[4]["delta"], choices[4]["finish_reason"]) == ({}, "tool_calls")
     assert all(d["system_fingerprint"] == "fp_0123456789" for d in data[:-1])
     assert data[-2]["choices"] == [] and data[-1] == "[DONE]"
@@ -100,14 +166,26 @@ def test_stream_matches_tool_call_example(server: EmulatorServer) -> None:
 
 def test_midstream_error_matches_example(server: EmulatorServer) -> None:
     """stream_midstream_error.sse: content, then the top-level error event, then [DONE]."""
-    error = ErrorBody(502, "Provider returned error", {"provider_name": "Anthropic",
-                      "raw": "upstream connection reset", "error_type": "provider_unavailable"})
-    reply = Reply(ChoiceSpec(content="The meaning of life"), model=CLAUDE,
-                  stream=StreamSpec(chunks=("The meaning", " of life"), error_after=1, error=error))
+    error = ErrorBody(
+        502,
+        "Provider returned error",
+        {
+            "provider_name": "Anthropic",
+            "raw": "upstream connection reset",
+            "error_type": "provider_unavailable",
+        },
+    )
+    reply = Reply(
+        ChoiceSpec(content="The meaning of life"),
+        model=CLAUDE,
+        stream=StreamSpec(chunks=("The meaning", " of life"), error_after=1, error=error),
+    )
     server.add(scenario("broken", reply))
     data = chat(server.url, stream=True).data()
-    assert [d["choices"][0]["delta"] for d in data[:2]] == [{"role": "assistant", "content": ""},
-                                                          {"content": "The meaning"}]
+    assert [d["choices"][0]["delta"] for d in data[:2]] == [
+        {"role": "assistant", "content": ""},
+        {"content": "The meaning"},
+    ]
     with open_example("chunk_midstream_error.json") as expected:
         assert without_id(data[2]) == without_id(expected)
     assert list(data[2]) == list(expected)
@@ -137,9 +215,15 @@ def test_usage_chunk_shapes(make_server: Callable[..., EmulatorServer], shape: s
     data = chat(server.url, stream=True).data()
     usage_chunks = [d for d in data[:-1] if "usage" in d]
     assert len(usage_chunks) == 1 and usage_chunks[0] is data[-2]
-    name = "chunk_usage_empty_choices.json" if shape == "empty_choices" else "chunk_usage_repeat_choice.json"
+    name = (
+        "chunk_usage_empty_choices.json"
+        if shape == "empty_choices"
+        else "chunk_usage_repeat_choice.json"
+    )
     with open_example(name) as expected:
-        if shape == "openrouter":  # the capture repeats role; decision D2 does not (see protocol.py)
+        if (
+            shape == "openrouter"
+        ):  # the capture repeats role; decision D2 does not (see protocol.py)
             expected["choices"][0]["delta"] = {}
         assert without_id(data[-2]) == without_id(expected)
 
@@ -205,10 +289,20 @@ def test_wrong_method_is_405_envelope(server: EmulatorServer) -> None:
 
 def test_same_request_same_bytes(server: EmulatorServer) -> None:
     """Same seed and request on a fresh server: the same bytes, streaming and not."""
-    body = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "Tell me a story"}], "n": 2}
-    first = [request(server.url, body=body).body, request(server.url, body={**body, "stream": True}).body]
+    body = {
+        "model": "openai/gpt-4o",
+        "messages": [{"role": "user", "content": "Tell me a story"}],
+        "n": 2,
+    }
+    first = [
+        request(server.url, body=body).body,
+        request(server.url, body={**body, "stream": True}).body,
+    ]
     server.reset()
-    second = [request(server.url, body=body).body, request(server.url, body={**body, "stream": True}).body]
+    second = [
+        request(server.url, body=body).body,
+        request(server.url, body={**body, "stream": True}).body,
+    ]
     assert first == second
 
 
@@ -233,9 +327,13 @@ def test_prompt_request_gets_text_choices(server: EmulatorServer) -> None:
 
 def test_hand_written_events_play_as_written(server: EmulatorServer) -> None:
     """stream.events: comments, content and finish play in order, role added to the first delta."""
-    events = (StreamEvent("comment", "hello"), StreamEvent("content", "Hi"),
-              StreamEvent("raw", "data: {not json\n\n"), StreamEvent("finish", "stop"),
-              StreamEvent("done", True))
+    events = (
+        StreamEvent("comment", "hello"),
+        StreamEvent("content", "Hi"),
+        StreamEvent("raw", "data: {not json\n\n"),
+        StreamEvent("finish", "stop"),
+        StreamEvent("done", True),
+    )
     server.add(scenario("hand", Reply(stream=StreamSpec(events=events))))
     body = chat(server.url, stream=True).body.decode()
     parts = body.split("\n\n")

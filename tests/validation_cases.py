@@ -481,7 +481,7 @@ VALID_CASES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("assistant_content_parts", messages(USER, {"role": "assistant", "content": [{"type": "text", "text": "Hello"}]})),
     ("provider_every_field", body(provider=ALL_PROVIDER_FIELDS)),
-    ("provider_all_null", body(provider={k: None for k in ALL_PROVIDER_FIELDS})),
+    ("provider_all_null", body(provider=dict.fromkeys(ALL_PROVIDER_FIELDS))),
     ("provider_sort_exacto", body(provider={"sort": "exacto", "preferred_min_throughput": 10})),
     (
         "router_extras",

@@ -31,7 +31,7 @@ class RawResponse:
         out: list[Any] = []
         for event in self.events():
             if event.startswith("data: "):
-                payload = event[len("data: "):]
+                payload = event[len("data: ") :]
                 out.append(payload if payload == "[DONE]" else json.loads(payload))
         return out
 
@@ -50,7 +50,9 @@ def request(
     try:
         all_headers = {"Content-Type": "application/json", **AUTH, **(headers or {})}
         all_headers = {k: v for k, v in all_headers.items() if v is not None}
-        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        payload = (
+            raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        )
         conn.request(method, path, body=payload, headers=all_headers)
         resp = conn.getresponse()
         data = resp.read()
