@@ -20,6 +20,13 @@ Policies, chosen so that test output is predictable and shows every field:
 - `pattern` is written from Python's own parse of the regex (classes, groups, alternation,
   repeats, backreferences; no lookaround), then checked with re.search like jsonschema does.
 - `format`s other than those in `_FORMATS` are annotations (as jsonschema treats them) and ignored.
+
+One call has a budget (`_Budget`): at most `_MAX_CHARS` characters (strings, keys, numbers, counted
+as they are written, discarded attempts included) and `_MAX_STEPS` steps of work (subschemas
+visited, regex repeats, retries, enum options checked). Arrays, objects and strings first compare
+a lower bound of what they need with what is left (so obviously huge schemas fail at once), and
+arrays draw fewer optional items rather than overrun it. Past the budget, GenerationError names the
+path; the single event loop serving requests is never held for long.
 """
 
 from __future__ import annotations
@@ -54,7 +61,10 @@ _sre: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) 
 _RETRIES = 24
 _MAX_REF_REPEATS = 2  # times one $ref target may be on the stack before values turn minimal
 _MAX_REF_STACK = 32  # nested $refs before a recursion is declared endless
-_MAX_STEPS = 100_000  # subschemas visited per call: guards against exponential schemas
+_MAX_STEPS = 200_000  # steps of work per call: about 10 microseconds each (see _Budget)
+_COMPOSED = frozenset(["$ref", "allOf", "anyOf", "oneOf"])
+_CHECK_COST = 5  # steps per jsonschema check of a candidate value (plus one per value)
+_MAX_CHARS = 1_000_000  # characters of output per call (strings, keys, numbers), attempts included
 _MAX_LENGTH = 100_000
 _MAX_ITEMS = 10_000
 _VALIDATOR_CACHE = 256
@@ -256,7 +266,61 @@ def _verify(validator: Validator, value: Any) -> None:
 
 
 class _TooComplex(GenerationError):
-    """Raised when the step budget runs out; never retried on another branch."""
+    """Raised when the budget runs out; never retried on another branch (nothing is left)."""
+
+
+class _Budget:
+    """What one generation may still spend: characters written and steps of work.
+
+    Charged as values are produced, discarded attempts included; running out raises
+    _TooComplex. Checks against it before work (the lower bounds) raise plain GenerationErrors,
+    as they spend nothing and another branch may still fit. A step is one subschema visited,
+    regex group repeat or retry; costlier work counts several (a jsonschema check
+    `_CHECK_COST`, a slow faker provider `_SLOW`), so that steps track time, not calls.
+    """
+
+    __slots__ = ("chars", "steps")
+
+    def __init__(self) -> None:
+        self.chars = _MAX_CHARS
+        self.steps = _MAX_STEPS
+
+    def spend(self, chars: int, path: str) -> None:
+        self.chars -= chars
+        if self.chars < 0:
+            raise self.out_of_chars(path)
+
+    def tick(self, path: str, steps: int = 1) -> None:
+        self.steps -= steps
+        if self.steps < 0:
+            raise self.out_of_steps(path)
+
+    def out_of_chars(self, path: str) -> _TooComplex:
+        return _TooComplex(
+            f"cannot generate a value for {path}: the value would exceed {_MAX_CHARS:,} "
+            "characters in total"
+        )
+
+    def out_of_steps(self, path: str) -> _TooComplex:
+        return _TooComplex(
+            f"cannot generate a value for {path}: the schema is too complex "
+            f"(more than {_MAX_STEPS:,} generation steps)"
+        )
+
+    def too_long(self, path: str, detail: str) -> GenerationError:
+        """The error for a value that needs more characters than are left."""
+        used = _MAX_CHARS - self.chars
+        done = f"; {used:,} already generated" if used else ""
+        total = f"more than {_MAX_CHARS:,} characters in total"
+        return _fail(path, f"the schema asks for {total} ({detail}{done})")
+
+    def too_many(self, path: str, detail: str) -> GenerationError:
+        """The error for a value that needs more steps than are left."""
+        return _fail(
+            path,
+            f"the schema is too complex: it needs more than the {_MAX_STEPS:,} generation "
+            f"steps allowed ({detail})",
+        )
 
 
 class _Bound(NamedTuple):
@@ -276,14 +340,17 @@ class _Gen:
         self.validator = validator
         self.refs: list[str] = []
         self.minimal = False
-        self.steps = 0
+        self.budget = _Budget()
+        # least(): (id(schema), full) -> (schema, bound); the schema is kept so ids stay unique.
+        self.bounds: dict[tuple[int, bool], tuple[Any, tuple[int, int]]] = {}
 
     # ----- dispatch
 
     def value(self, schema: Any, path: str, hint: str | None) -> Any:
-        self.steps += 1
-        if self.steps > _MAX_STEPS:
-            raise _TooComplex(f"cannot generate a value for {path}: the schema is too complex")
+        budget = self.budget
+        budget.steps -= 1
+        if budget.steps < 0:
+            raise budget.out_of_steps(path)
         if schema is True:
             schema = {}
         if schema is False:
@@ -303,8 +370,9 @@ class _Gen:
             return self.pick(schema, list(schema["enum"]), path, "enum")
         return self.typed(schema, path, hint)
 
-    def is_valid(self, schema: Any, *values: Any) -> list[bool]:
+    def is_valid(self, schema: Any, path: str, *values: Any) -> list[bool]:
         """Whether each value satisfies `schema` (a subschema: $refs resolve against the root)."""
+        self.budget.tick(path, _CHECK_COST + len(values))
         if isinstance(schema, Mapping) and "$schema" in schema:
             # Keep 2020-12 semantics; an unknown $schema would also make jsonschema warn.
             schema = {k: v for k, v in schema.items() if k != "$schema"}
@@ -315,10 +383,13 @@ class _Gen:
             raise GenerationError(f"cannot generate a value: unresolvable $ref ({exc})") from None
 
     def pick(self, schema: Mapping[str, Any], options: list[Any], path: str, kw: str) -> Any:
-        valid = [o for o, ok in zip(options, self.is_valid(schema, *options)) if ok]
+        checked = self.is_valid(schema, path, *options)
+        valid = [o for o, ok in zip(options, checked, strict=True) if ok]
         if not valid:
             raise _fail(path, f"no '{kw}' value satisfies the other keywords")
-        return copy.deepcopy(self.rng.choice(valid))
+        chosen = self.rng.choice(valid)
+        self.budget.spend(_size(chosen), path)
+        return copy.deepcopy(chosen)
 
     # ----- $ref and composition
 
@@ -371,7 +442,7 @@ class _Gen:
                 reasons.append(str(exc))
                 continue
             # For oneOf this also rejects a value that matches a second branch.
-            if self.is_valid(schema, candidate)[0]:
+            if self.is_valid(schema, path, candidate)[0]:
                 return candidate
             reasons.append(f"the value of branch {i} does not satisfy '{kw}'")
         raise _fail(path, f"no '{kw}' branch yields a valid value (first reason: {reasons[0]})")
@@ -426,11 +497,15 @@ class _Gen:
 
     def of_type(self, name: str, schema: Mapping[str, Any], path: str, hint: str | None) -> Any:
         if name == "null":
+            self.budget.spend(4, path)
             return None
         if name == "boolean":
+            self.budget.spend(4, path)
             return self.rng.random() < 0.5
         if name in ("integer", "number"):
-            return self.number(schema, path, hint, name == "integer")
+            number = self.number(schema, path, hint, name == "integer")
+            self.budget.spend(len(str(number)), path)
+            return number
         if name == "string":
             return self.string(schema, path, hint)
         if name == "array":
@@ -465,10 +540,14 @@ class _Gen:
         dk = math.ceil(_ratio(dlo, step)), math.floor(_ratio(dhi, step))
         lo, hi = _window(kmin, kmax, dk[0], dk[1], 10)
         for _ in range(_RETRIES):
+            self.budget.tick(path)
             multiple = self.rng.randint(lo, hi) * step
             value = int(multiple) if multiple.denominator == 1 else float(multiple)
             # jsonschema checks a float multipleOf by float division, which can be off.
-            if not isinstance(schema.get("multipleOf"), float) or self.is_valid(schema, value)[0]:
+            if (
+                not isinstance(schema.get("multipleOf"), float)
+                or self.is_valid(schema, path, value)[0]
+            ):
                 return value
         raise _fail(path, f"no multiple found that passes 'multipleOf' {schema['multipleOf']}")
 
@@ -484,6 +563,7 @@ class _Gen:
             100.0,
         )
         for attempt in range(_RETRIES):
+            self.budget.tick(path)
             value = self.rng.uniform(lo, hi)
             value = round(value, 2) if attempt < _RETRIES // 2 else value
             if _within(value, lower, upper):
@@ -502,29 +582,44 @@ class _Gen:
             raise _fail(path, f"minLength {lo} is too large to generate")
         limit = _MAX_LENGTH if hi is None else hi
         fmt = schema.get("format")
+        need = max(lo, _pattern_width(schema["pattern"])) if "pattern" in schema else lo
+        if need > self.budget.chars:
+            detail = f"minLength {lo}" if need == lo else f"'pattern' needs at least {need:,}"
+            raise self.budget.too_long(path, detail)
         if "pattern" in schema:
             return self.patterned(schema["pattern"], fmt, path, lo, limit)
         if fmt in _FORMATS:
-            return self.formatted(fmt, path, lo, limit)
-        return self.fit(self.text(hint), lo, limit)
+            text = self.formatted(fmt, path, lo, limit)
+        else:
+            text = self.fit(self.text(hint, path), lo, limit)
+        self.budget.spend(len(text), path)
+        return text
 
-    def text(self, hint: str | None) -> str:
+    def text(self, hint: str | None, path: str) -> str:
         produce = _text_producer(hint)
         if produce is None:
             return self.faker.word() if hint else self.faker.sentence()
+        self.budget.tick(path, _COSTS.get(produce, 0))
         try:
             return produce(self.faker, self.rng)
         except AttributeError:  # a provider this faker locale lacks
             return self.faker.word()
 
     def fit(self, text: str, lo: int, hi: int) -> str:
-        while len(text) < lo:
-            text = f"{text} {self.faker.word()}" if text else self.faker.word()
+        if len(text) < lo:  # words joined by spaces, built in linear time
+            words = [text] if text else []
+            size = len(text)
+            while size < lo:
+                word = self.faker.word()
+                size += len(word) + (1 if words else 0)
+                words.append(word)
+            text = " ".join(words)
         text = text[:hi]
         return text.rstrip() if len(text.rstrip()) >= lo else text
 
     def formatted(self, fmt: str, path: str, lo: int, hi: int) -> str:
         for _ in range(_RETRIES):
+            self.budget.tick(path, 1 + _COSTS.get(_FORMATS[fmt], 0))
             text = _FORMATS[fmt](self.faker, self.rng)
             if lo <= len(text) <= hi:
                 return text
@@ -537,25 +632,34 @@ class _Gen:
             fits = lo <= len(text) <= hi and compiled.search(text) is not None
             return fits and (fmt not in _FORMATS or _FORMAT_CHECKER.conforms(text, fmt))
 
+        budget = self.budget
         if fmt in _FORMATS:  # a pattern beside a format usually narrows it: filter its values
             for _ in range(_RETRIES):
+                budget.tick(path, 1 + _COSTS.get(_FORMATS[fmt], 0))
                 text = _FORMATS[fmt](self.faker, self.rng)
+                budget.spend(len(text), path)
                 if ok(text):
                     return text
         unsupported = ""
+        reserves: dict[int, tuple[Any, list[int]]] = {}  # shared by the attempts
         for attempt in range(_RETRIES * 2):
+            budget.tick(path)
             # Alternate free repeats (growing spread) with aiming at a length in range.
             target = None if attempt % 2 == 0 else self.rng.randint(lo, min(hi, lo + 16))
-            writer = _RegexWriter(self.rng, 4 << (attempt // 8), target, hi)
+            writer = _RegexWriter(self.rng, 4 << (attempt // 8), target, hi, budget, path, reserves)
             try:
-                text = _pad(writer.write(parsed), parsed, lo, self.rng)
+                written = writer.write(parsed)
             except _Unsupported as exc:
                 unsupported = f" (unsupported regex construct {exc})"
                 break
+            budget.spend(len(written) + max(0, lo - len(written)), path)  # with _pad's letters
+            text = _pad(written, parsed, lo, self.rng)
             if ok(text):
                 return text
         for _ in range(_RETRIES):  # last resort for constructs the writer skips: plain words
+            budget.tick(path)
             text = self.faker.word()
+            budget.spend(len(text), path)
             if ok(text):
                 return text
         raise _fail(path, f"no string found for 'pattern' {pattern!r}{unsupported}")
@@ -566,6 +670,7 @@ class _Gen:
         prefix: Sequence[Any] = schema.get("prefixItems", [])
         items = schema.get("items", True)
         count = self.item_count(schema, path, len(prefix), items is not False)
+        count = self.afford_items(schema, path, prefix, items, count)
         item_hint = _singular(hint) if hint else None
         seen: set[str] = set()
         out: list[Any] = []
@@ -599,6 +704,37 @@ class _Gen:
         want = self.rng.randint(max(lo, 1), max(lo, 1) + 2)
         return min(max(want, prefix), hi)
 
+    def afford_items(
+        self, schema: Mapping[str, Any], path: str, prefix: Sequence[Any], items: Any, count: int
+    ) -> int:
+        """`count`, lowered to what the budget affords; GenerationError if minItems is too many."""
+        lo = int(schema.get("minItems", 0))
+        full = not self.minimal
+        each_c, each_s = (0, 0) if items is False else self.least(items, full)
+        need_c = need_s = 0
+        for index in range(min(lo, len(prefix))):
+            chars, steps = self.least(prefix[index], full)
+            need_c, need_s = need_c + chars, need_s + steps
+        rest = max(0, lo - len(prefix))
+        need_c, need_s = need_c + rest * each_c, need_s + rest * each_s
+        budget = self.budget
+        if need_c > budget.chars or need_s > budget.steps:
+            if prefix:
+                detail = f"minItems {lo}: at least {{:,}} for its items"
+                shown_c, shown_s = need_c, need_s
+            else:
+                detail = f"minItems {lo} \u00d7 at least {{:,}} for each item of {path}/items"
+                shown_c, shown_s = each_c, each_s
+            if need_c > budget.chars:
+                raise budget.too_long(path, detail.format(shown_c))
+            raise budget.too_many(path, detail.format(shown_s))
+        # Optional items (beyond minItems) only as far as the budget goes.
+        if count > lo and each_c:
+            count = max(lo, min(count, lo + (budget.chars - need_c) // each_c))
+        if count > lo and each_s:
+            count = max(lo, min(count, lo + (budget.steps - need_s) // each_s))
+        return count
+
     def item(self, schema: Any, path: str, hint: str | None, seen: set[str] | None) -> Any:
         """One item; with `seen` (uniqueItems), one not seen before, or _NOTHING."""
         for _ in range(_RETRIES if seen is not None else 1):
@@ -617,13 +753,140 @@ class _Gen:
         props: Mapping[str, Any] = schema.get("properties", {})
         extra = schema.get("additionalProperties", True)
         out: dict[str, Any] = {}
-        for name in self.object_keys(schema, path, props, extra):
+        names = self.object_keys(schema, path, props, extra)
+        self.afford_properties(schema, path, props, extra, names)
+        spend = self.budget.spend
+        for name in names:
+            spend(len(name), path)
             if name in props:
                 out[name] = self.value(props[name], f"{path}/properties/{_escape(name)}", name)
             else:
                 out[name] = self.value(extra, f"{path}/additionalProperties", name)
         self.add_extra_keys(schema, path, props, extra, out)
         return out
+
+    def afford_properties(
+        self,
+        schema: Mapping[str, Any],
+        path: str,
+        props: Mapping[str, Any],
+        extra: Any,
+        names: list[str],
+    ) -> None:
+        """GenerationError if the properties about to be generated cannot fit the budget."""
+        low = int(schema.get("minProperties", 0))
+        if low > _MAX_ITEMS:
+            raise _fail(path, f"minProperties {low} is too large to generate")
+        full = not self.minimal
+        need_c = need_s = 0
+        bounds = []
+        for name in names:
+            chars, steps = self.least(props.get(name, extra), full)
+            need_c, need_s = need_c + len(name) + chars, need_s + steps
+            bounds.append((chars, steps))
+        missing = max(0, low - len(names))  # a key of a letter and a step each, at least
+        need_c, need_s = need_c + missing, need_s + missing
+        budget = self.budget
+        if need_c > budget.chars or need_s > budget.steps:
+            which = 0 if need_c > budget.chars else 1
+            most = max(range(len(names)), key=lambda i: bounds[i][which], default=None)
+            count = len(names) + missing
+            what = "property needs" if count == 1 else "properties need"
+            detail = f"its {count:,} {what} at least {{:,}}"
+            if most is not None:
+                name = names[most]
+                where = f"properties/{_escape(name)}" if name in props else "additionalProperties"
+                detail += f", {bounds[most][which]:,} of them for {path}/{where}"
+            if which == 0:
+                raise budget.too_long(path, detail.format(need_c))
+            raise budget.too_many(path, detail.format(need_s))
+
+    # ----- lower bounds, for the budget checks
+
+    def least(self, schema: Any, full: bool, depth: int = 0) -> tuple[int, int]:
+        """At least how many (characters, steps) `value` spends on `schema`: a lower bound.
+
+        Mirrors the generator's choices: all properties when `full` (not minimal) and no
+        maxProperties, otherwise the required ones (also past a $ref, where the recursion bound
+        may apply, and in merged parts); minItems items; the cheapest type or branch. Memoised
+        per schema object for one generation.
+        """
+        key = (id(schema), full)
+        known = self.bounds.get(key)
+        if known is None:
+            known = self.bounds[key] = (schema, self.least_of(schema, full, depth))
+        return known[1]
+
+    def least_of(self, schema: Any, full: bool, depth: int) -> tuple[int, int]:
+        if not isinstance(schema, Mapping) or depth > _MAX_REF_STACK:
+            return 0, 1
+        if not _COMPOSED.intersection(schema):
+            return self.least_own(schema, full, depth)
+        # Merging the parts may drop optional properties (additionalProperties false in one
+        # part): count only the required ones from here on.
+        bounds = [self.least_own(schema, False, depth)]
+        if "$ref" in schema:
+            try:
+                target = self.resolve(schema["$ref"], "#")[1]
+            except GenerationError:
+                target = True
+            bounds.append(self.least(target, False, depth + 1))
+        for part in schema.get("allOf", ()):
+            bounds.append(self.least(part, False, depth + 1))
+        for kw in ("anyOf", "oneOf"):
+            options = [self.least(branch, False, depth + 1) for branch in schema.get(kw, ())]
+            if options:
+                bounds.append((min(c for c, _ in options), min(s for _, s in options)))
+        return max(c for c, _ in bounds), max(s for _, s in bounds)
+
+    def least_own(self, schema: Mapping[str, Any], full: bool, depth: int) -> tuple[int, int]:
+        if "const" in schema:
+            return _size(schema["const"]), 1
+        if "enum" in schema:
+            options = list(schema["enum"])
+            return min((_size(o) for o in options), default=0), 1 + len(options)
+        declared = schema.get("type")
+        if isinstance(declared, str):
+            return self.least_typed(declared, schema, full, depth)
+        names = list(declared or [_infer(schema)])
+        bounds = [self.least_typed(name, schema, full, depth) for name in names]
+        return min(c for c, _ in bounds), min(s for _, s in bounds)
+
+    def least_typed(
+        self, name: str, schema: Mapping[str, Any], full: bool, depth: int
+    ) -> tuple[int, int]:
+        if name in ("null", "boolean"):
+            return 4, 1
+        if name == "string":
+            pattern = schema.get("pattern")
+            width = _pattern_width(pattern) if isinstance(pattern, str) else 0
+            return max(schema.get("minLength", 0), width), 1
+        if name == "array":
+            lo = int(schema.get("minItems", 0))
+            prefix: Sequence[Any] = schema.get("prefixItems", [])
+            parts = [(sub, 1) for sub in prefix[:lo]]
+            if lo > len(prefix):
+                parts.append((schema.get("items", True), lo - len(prefix)))
+            chars, steps = 0, 1
+            for sub, times in parts:
+                c, s = self.least(sub, full, depth + 1)
+                chars, steps = chars + times * c, steps + times * s
+            return chars, steps
+        if name == "object":
+            props: Mapping[str, Any] = schema.get("properties", {})
+            required: list[str] = list(schema.get("required", []))
+            extra = schema.get("additionalProperties", True)
+            names = required
+            if full and "maxProperties" not in schema:
+                names = [n for n in props if n in required or props[n] is not False]
+                names += [n for n in required if n not in props]
+            chars, steps = 0, 1
+            for key in names:
+                c, s = self.least(props.get(key, extra), full, depth + 1)
+                chars, steps = chars + len(key) + c, steps + s
+            missing = max(0, int(schema.get("minProperties", 0)) - len(names))
+            return chars + missing, steps + missing
+        return 1, 1  # numbers
 
     def object_keys(
         self, schema: Mapping[str, Any], path: str, props: Mapping[str, Any], extra: Any
@@ -663,9 +926,11 @@ class _Gen:
         if len(out) < low and extra is False:
             raise _fail(path, f"minProperties {low} needs keys that additionalProperties forbids")
         while len(out) < low:
+            self.budget.tick(path)
             name, suffix = self.faker.word(), len(out)
             while name in out or name in props:  # props hold names we chose to leave out
                 name, suffix = f"extra_{suffix}", suffix + 1
+            self.budget.spend(len(name), path)
             out[name] = self.value(extra, f"{path}/additionalProperties", name)
 
 
@@ -927,19 +1192,29 @@ def _moment(rng: random.Random) -> datetime:
 
 _Producer = Callable[[Faker, random.Random], str]
 
+# Extra budget steps of the slower producers (faker's name, email, url... take 50-300 us).
+_COSTS: dict[_Producer, int] = {}
+_SLOW, _MEDIUM = 25, 6
+
+
+def _costly(cost: int, producer: _Producer) -> _Producer:
+    _COSTS[producer] = cost
+    return producer
+
+
 _FORMATS: dict[str, _Producer] = {
     "date-time": lambda f, r: _moment(r).strftime("%Y-%m-%dT%H:%M:%SZ"),
     "date": lambda f, r: _moment(r).strftime("%Y-%m-%d"),
     "time": lambda f, r: _moment(r).strftime("%H:%M:%SZ"),
-    "email": lambda f, r: f.email(),
-    "idn-email": lambda f, r: f.email(),
-    "uri": lambda f, r: f.uri(),
-    "url": lambda f, r: f.url(),
+    "email": _costly(_SLOW, lambda f, r: f.email()),
+    "idn-email": _costly(_SLOW, lambda f, r: f.email()),
+    "uri": _costly(_SLOW, lambda f, r: f.uri()),
+    "url": _costly(_SLOW, lambda f, r: f.url()),
     "uuid": lambda f, r: f.uuid4(),
-    "ipv4": lambda f, r: f.ipv4(),
+    "ipv4": _costly(_MEDIUM, lambda f, r: f.ipv4()),
     "ipv6": lambda f, r: f.ipv6(),
-    "hostname": lambda f, r: f.hostname(),
-    "idn-hostname": lambda f, r: f.hostname(),
+    "hostname": _costly(_SLOW, lambda f, r: f.hostname()),
+    "idn-hostname": _costly(_SLOW, lambda f, r: f.hostname()),
 }
 
 
@@ -948,7 +1223,7 @@ def _title(f: Faker, r: random.Random) -> str:
 
 
 def _names(keys: str, producer: _Producer) -> dict[str, _Producer]:
-    return {key: producer for key in keys.split()}
+    return dict.fromkeys(keys.split(), producer)
 
 
 # Faker text by (normalised) property name; looked up by _hint_keys.
@@ -956,20 +1231,27 @@ _TEXT_HINTS: dict[str, _Producer] = {
     **_names(
         "name fullname participant attendee author person member user customer contact owner "
         "assignee recipient sender speaker guest employee",
-        lambda f, r: f.name(),
+        _costly(_SLOW, lambda f, r: f.name()),
     ),
-    **_names("firstname givenname", lambda f, r: f.first_name()),
-    **_names("lastname surname familyname", lambda f, r: f.last_name()),
-    **_names("username login handle", lambda f, r: f.user_name()),
-    **_names("email emailaddress mail", lambda f, r: f.email()),
-    **_names("phone phonenumber mobile telephone tel", lambda f, r: f.phone_number()),
-    **_names("address streetaddress street", lambda f, r: f.street_address()),
-    **_names("city town location place destination origin", lambda f, r: f.city()),
+    **_names("firstname givenname", _costly(_MEDIUM, lambda f, r: f.first_name())),
+    **_names("lastname surname familyname", _costly(_MEDIUM, lambda f, r: f.last_name())),
+    **_names("username login handle", _costly(_SLOW, lambda f, r: f.user_name())),
+    **_names("email emailaddress mail", _FORMATS["email"]),
+    **_names(
+        "phone phonenumber mobile telephone tel", _costly(_MEDIUM, lambda f, r: f.phone_number())
+    ),
+    **_names("address streetaddress street", _costly(_SLOW, lambda f, r: f.street_address())),
+    **_names(
+        "city town location place destination origin", _costly(_MEDIUM, lambda f, r: f.city())
+    ),
     **_names("country", lambda f, r: f.country()),
     **_names("countrycode", lambda f, r: f.country_code()),
     **_names("state region province", lambda f, r: f.state()),
     **_names("zip zipcode postcode postalcode", lambda f, r: f.postcode()),
-    **_names("company organization organisation employer vendor brand", lambda f, r: f.company()),
+    **_names(
+        "company organization organisation employer vendor brand",
+        _costly(_SLOW, lambda f, r: f.company()),
+    ),
     **_names("job jobtitle occupation profession", lambda f, r: f.job()),
     **_names("title headline heading subject", _title),
     **_names(
@@ -981,17 +1263,17 @@ _TEXT_HINTS: dict[str, _Producer] = {
     **_names("time", lambda f, r: _moment(r).strftime("%H:%M")),
     **_names("at datetime timestamp", _FORMATS["date-time"]),
     **_names("id uuid guid", lambda f, r: f.uuid4()),
-    **_names("url uri link website homepage href endpoint", lambda f, r: f.url()),
-    **_names("domain hostname host", lambda f, r: f.domain_name()),
-    **_names("ip ipaddress", lambda f, r: f.ipv4()),
+    **_names("url uri link website homepage href endpoint", _FORMATS["url"]),
+    **_names("domain hostname host", _costly(_SLOW, lambda f, r: f.domain_name())),
+    **_names("ip ipaddress", _FORMATS["ipv4"]),
     **_names("color colour", lambda f, r: f.color_name()),
     **_names("language lang", lambda f, r: f.language_name()),
     **_names("currency", lambda f, r: f.currency_code()),
     **_names("timezone tz", lambda f, r: f.timezone()),
     **_names("unit", lambda f, r: r.choice(["celsius", "fahrenheit"])),
-    **_names("slug", lambda f, r: f.slug()),
+    **_names("slug", _costly(_MEDIUM, lambda f, r: f.slug())),
     **_names("filename file", lambda f, r: f.file_name()),
-    **_names("path filepath", lambda f, r: f.file_path()),
+    **_names("path filepath", _costly(_MEDIUM, lambda f, r: f.file_path())),
     **_names("version", lambda f, r: f"{r.randint(0, 5)}.{r.randint(0, 20)}.{r.randint(0, 50)}"),
 }
 
@@ -1052,6 +1334,15 @@ def _parse_pattern(pattern: str) -> tuple[re.Pattern[str], Any]:
     return re.compile(pattern), _sre.parse(pattern)
 
 
+@functools.lru_cache(maxsize=256)
+def _pattern_width(pattern: str) -> int:
+    """The fewest characters a string matching `pattern` has (a lower bound)."""
+    return _seq_width(_parse_pattern(pattern)[1])
+
+
+_CHAR_OPS = frozenset(["LITERAL", "NOT_LITERAL", "ANY", "IN"])
+
+
 class _RegexWriter:
     """Writes one string the parsed regex matches.
 
@@ -1059,59 +1350,123 @@ class _RegexWriter:
     target length, repeats keep going while the text (plus what the rest of the pattern needs
     at least) is shorter than the target, never past `limit`: this is how minLength/maxLength
     are met for patterns like ^[a-z]+$.
+
+    The budget is charged a step per repeat of a group, and the text may not outgrow the
+    characters left in it (the caller charges them once the text is written). `reserves`, shared
+    by one string's attempts, holds each node sequence's per-node reserves (computed once).
     """
 
-    def __init__(self, rng: random.Random, spread: int, target: int | None, limit: int):
+    def __init__(
+        self,
+        rng: random.Random,
+        spread: int,
+        target: int | None,
+        limit: int,
+        budget: _Budget,
+        path: str,
+        reserves: dict[int, tuple[Any, list[int]]],
+    ):
         self.rng = rng
         self.spread = spread
         self.target = target
         self.limit = limit
+        self.budget = budget
+        self.path = path
+        self.cap = budget.chars
+        self.reserves = reserves
         self.buf: list[str] = []
+        self.extra = 0  # characters in `buf` beyond one per entry (backreferences)
         self.groups: dict[int, str] = {}
+        self.negated: dict[int, tuple[Any, list[str]]] = {}
 
     def write(self, parsed: Any) -> str:
-        self.seq(list(parsed), 0)
+        self.seq(parsed, 0)
         return "".join(self.buf)
 
-    def seq(self, nodes: list[tuple[Any, Any]], reserve: int) -> None:
-        widths = [_min_width(op.name, arg) for op, arg in nodes]
-        for i, (op, arg) in enumerate(nodes):
-            self.node(op.name, arg, reserve + sum(widths[i + 1 :]))
+    def seq(self, nodes: Any, reserve: int) -> None:
+        known = self.reserves.get(id(nodes))
+        if known is None:  # what the nodes after each one need at least
+            widths = [_min_width(op.name, arg) for op, arg in nodes]
+            after, total = [], 0
+            for width in reversed(widths):
+                after.append(total)
+                total += width
+            known = self.reserves[id(nodes)] = (nodes, after[::-1])
+        for (op, arg), rest in zip(nodes, known[1], strict=True):
+            self.node(op.name, arg, reserve + rest)
 
     def node(self, op: str, arg: Any, reserve: int) -> None:
-        if op in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
+        if op in _CHAR_OPS:
             self.buf.append(self.char(op, arg))
         elif op == "BRANCH":
-            self.seq(list(self.rng.choice(arg[1])), reserve)
+            self.seq(self.rng.choice(arg[1]), reserve)
         elif op == "SUBPATTERN":
             mark = len(self.buf)
-            self.seq(list(arg[-1]), reserve)
+            self.seq(arg[-1], reserve)
             if arg[0] is not None:
                 self.groups[arg[0]] = "".join(self.buf[mark:])
         elif op == "ATOMIC_GROUP":
-            self.seq(list(arg), reserve)
+            self.seq(arg, reserve)
         elif op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            self.repeat(arg[0], arg[1], list(arg[2]), reserve)
+            self.repeat(arg[0], arg[1], arg[2], reserve)
         elif op == "GROUPREF":
-            self.buf.append(self.groups.get(arg, ""))
+            group = self.groups.get(arg, "")
+            self.buf.append(group)
+            self.extra += len(group) - 1
+            self.check()
         elif op != "AT":  # anchors and \b write nothing; the final search checks them
             raise _Unsupported(op)
 
-    def repeat(self, low: int, high: int, nodes: list[tuple[Any, Any]], reserve: int) -> None:
+    def check(self) -> None:
+        if len(self.buf) + self.extra > self.cap:
+            raise self.budget.out_of_chars(self.path)
+
+    def tick(self) -> None:
+        self.budget.tick(self.path)
+        self.check()
+
+    def repeat(self, low: int, high: int, nodes: Any, reserve: int) -> None:
+        if len(nodes) == 1 and nodes[0][0].name in _CHAR_OPS:
+            self.repeat_char(nodes[0][0].name, nodes[0][1], low, high, reserve)
+            return
         for _ in range(low):
             self.seq(nodes, reserve)
+            self.tick()
         if self.target is None:
             for _ in range(self.rng.randint(low, min(high, low + self.spread)) - low):
                 self.seq(nodes, reserve)
+                self.tick()
             return
         count = low
         while count < high and len(self.buf) + reserve < self.target:
             mark = len(self.buf)
             self.seq(nodes, reserve)
             if len(self.buf) == mark or len(self.buf) + reserve > self.limit:
+                self.extra -= sum(len(text) - 1 for text in self.buf[mark:])
                 del self.buf[mark:]  # an iteration that adds nothing, or too much
                 return
             count += 1
+            self.tick()
+
+    def repeat_char(self, op: str, arg: Any, low: int, high: int, reserve: int) -> None:
+        """repeat() for a single character, e.g. [a-z]{3,}: the same draws, without the walk."""
+        buf, char = self.buf, self.char
+        if len(buf) + self.extra + low > self.cap:
+            raise self.budget.out_of_chars(self.path)
+        for _ in range(low):
+            buf.append(char(op, arg))
+        if self.target is None:
+            for _ in range(self.rng.randint(low, min(high, low + self.spread)) - low):
+                buf.append(char(op, arg))
+        else:
+            count = low
+            while count < high and len(buf) + reserve < self.target:
+                buf.append(char(op, arg))
+                if len(buf) + reserve > self.limit:
+                    del buf[-1]  # one too many
+                    break
+                count += 1
+        self.check()
 
     def char(self, op: str, arg: Any) -> str:
         if op == "LITERAL":
@@ -1124,11 +1479,14 @@ class _RegexWriter:
 
     def char_in(self, items: Sequence[tuple[Any, Any]]) -> str:
         if any(op.name == "NEGATE" for op, _ in items):
-            allowed = [c for c in _PRINTABLE if not _in_class(c, items)]
-            if not allowed:
+            known = self.negated.get(id(items))
+            if known is None:
+                allowed = [c for c in _PRINTABLE if not _in_class(c, items)]
+                known = self.negated[id(items)] = (items, allowed)
+            if not known[1]:
                 raise _Unsupported("IN")
-            return self.rng.choice(allowed)
-        op, arg = self.rng.choice(list(items))
+            return self.rng.choice(known[1])
+        op, arg = self.rng.choice(items)
         if op.name == "LITERAL":
             return chr(arg)
         if op.name == "RANGE":
@@ -1198,6 +1556,19 @@ def _escape(name: str) -> str:
 
 def _pointer(parts: Sequence[object]) -> str:
     return "#" + "".join(f"/{_escape(str(part))}" for part in parts)
+
+
+def _size(value: Any) -> int:
+    """Roughly the characters of a JSON value: its strings, keys and numbers (4 for the rest)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Mapping):
+        return sum(len(str(key)) + _size(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return sum(_size(item) for item in value)
+    if isinstance(value, bool) or value is None:
+        return 4
+    return len(str(value))
 
 
 def _canonical(value: Any) -> str:

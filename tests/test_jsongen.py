@@ -463,6 +463,179 @@ def test_unsatisfiable_schema_raises_named_error(schema: Any, message: str) -> N
     assert message in str(raised.value)
 
 
+# --------------------------------------------------------------------------- the budget
+
+HUGE: list[tuple[str, Any, str]] = [
+    (
+        "reviewer: 200 patterned strings of 100,000",
+        {
+            "type": "array",
+            "minItems": 200,
+            "items": {"type": "string", "pattern": "^[a-z]{100000}$"},
+        },
+        "cannot generate a value for #: the schema asks for more than 1,000,000 characters in total (minItems 200 \u00d7 at least 100,000 for each item of #/items)",
+    ),
+    (
+        "reviewer: 100 strings of minLength 100,000",
+        {"type": "array", "minItems": 100, "items": {"type": "string", "minLength": 100000}},
+        "cannot generate a value for #: the schema asks for more than 1,000,000 characters in total (minItems 100 \u00d7 at least 100,000 for each item of #/items)",
+    ),
+    (
+        "arrays of objects of long strings",
+        {
+            "type": "array",
+            "minItems": 50,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "title": {"type": "string", "minLength": 30000},
+                    "body": {"type": "string", "minLength": 50000},
+                },
+            },
+        },
+        "cannot generate a value for #: the schema asks for more than 1,000,000 characters in total (minItems 50 \u00d7 at least 80,009 for each item of #/items)",
+    ),
+    (
+        "arrays of arrays under a property",
+        {
+            "type": "object",
+            "properties": {
+                "rows": {
+                    "type": "array",
+                    "minItems": 30,
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "cells": {
+                                "type": "array",
+                                "minItems": 10,
+                                "items": {"type": "string", "minLength": 5000},
+                            }
+                        },
+                    },
+                }
+            },
+        },
+        "cannot generate a value for #: the schema asks for more than 1,000,000 characters in total (its 1 property needs at least 1,500,154, 1,500,150 of them for #/properties/rows)",
+    ),
+    (
+        "many long optional properties",
+        {"properties": {f"p{i}": {"minLength": 60000} for i in range(20)}},
+        "cannot generate a value for #: the schema asks for more than 1,000,000 characters in total (its 20 properties need at least 1,200,050, 60,000 of them for #/properties/p0)",
+    ),
+    (
+        "a pattern longer than the budget",
+        {"type": "string", "pattern": "^(x{1000}){2000}$"},
+        "cannot generate a value for #: the schema asks for more than 1,000,000 characters in total ('pattern' needs at least 2,000,000)",
+    ),
+    (
+        "backreferences past the budget",
+        {"type": "string", "pattern": "(a{50000})" + "\\1" * 30},
+        "cannot generate a value for #: the value would exceed 1,000,000 characters in total",
+    ),
+    (
+        "too many small values",
+        {
+            "type": "array",
+            "minItems": 10000,
+            "items": {"type": "array", "minItems": 20, "items": {"type": "integer"}},
+        },
+        "cannot generate a value for #: the schema is too complex: it needs more than the 200,000 generation steps allowed (minItems 10000 \u00d7 at least 21 for each item of #/items)",
+    ),
+    (
+        "long enums checked many times",
+        {"type": "array", "minItems": 10000, "items": {"enum": list(range(2000))}},
+        "cannot generate a value for #: the schema is too complex: it needs more than the 200,000 generation steps allowed (minItems 10000 \u00d7 at least 2,001 for each item of #/items)",
+    ),
+    (
+        "a recursion that only grows",
+        {
+            "$defs": {"n": {"type": "array", "minItems": 3, "items": {"$ref": "#/$defs/n"}}},
+            "$ref": "#/$defs/n",
+        },
+        "cannot generate a value for #/$defs/n: the schema is too complex: it needs more than the 200,000 generation steps",
+    ),
+    (
+        "a million extra properties",
+        {"minProperties": 1_000_000},
+        "cannot generate a value for #: minProperties 1000000 is too large to generate",
+    ),
+]
+
+
+@pytest.mark.parametrize(("schema", "message"), [h[1:] for h in HUGE], ids=[h[0] for h in HUGE])
+def test_oversized_schema_fails_fast_naming_the_path(schema: Any, message: str) -> None:
+    """Schemas asking for more than the budget raise at once, naming the path and the sizes.
+
+    (These took 20-90 s and produced up to 20 MB before the budget; now they take
+    milliseconds, as the lower bounds are compared with the budget before any work.)
+    """
+    with pytest.raises(GenerationError) as raised:
+        gen(schema)
+    assert message in str(raised.value)
+    with pytest.raises(GenerationError) as again:
+        gen(schema)
+    assert str(again.value) == str(raised.value)
+
+
+def test_value_just_under_the_budget_is_generated() -> None:
+    """Up to 1,000,000 characters are generated; optional items stop where the budget ends."""
+    exact = {"type": "array", "minItems": 10, "maxItems": 10, "items": {"const": "x" * 100_000}}
+    assert gen(exact) == ["x" * 100_000] * 10
+    over = {**exact, "items": {"const": "x" * 100_001}}
+    with pytest.raises(GenerationError, match="minItems 10 \u00d7 at least 100,001 for each item"):
+        gen(over)
+    # Seed 5 draws 11 items for minItems 9: the budget leaves room for 10 of them.
+    schema = {
+        "type": "array",
+        "minItems": 9,
+        "items": {"type": "string", "pattern": "^[a-z]{100000}$"},
+    }
+    value = gen(schema, 5)
+    assert len(value) == 10
+    assert_valid(schema, value)
+
+
+def test_budget_checks_before_work_leave_other_branches_open() -> None:
+    """An anyOf branch too large for the budget is skipped (nothing spent); the next one wins."""
+    huge = {"type": "array", "minItems": 200, "items": {"type": "string", "minLength": 100000}}
+    assert isinstance(gen({"anyOf": [huge, {"type": "integer"}]}), int)
+
+
+def test_budget_runs_out_while_generating(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the lower bounds cannot see (properties past a $ref) is still charged as written."""
+    monkeypatch.setattr(jsongen, "_MAX_CHARS", 10_000)
+    monkeypatch.setattr(jsongen, "_MAX_STEPS", 1_000)
+    item = {"properties": {"a": {"type": "string", "minLength": 3000}}}
+    schema = {
+        "$defs": {"item": item},
+        "type": "array",
+        "minItems": 5,
+        "items": {"$ref": "#/$defs/item"},
+    }
+    with pytest.raises(GenerationError) as raised:
+        gen(schema)
+    message = str(raised.value)
+    assert message.startswith(
+        "cannot generate a value for #/$defs/item: the schema asks for more than 10,000 "
+        "characters in total (its 1 property needs at least 3,001, 3,000 of them for "
+        "#/$defs/item/properties/a; "
+    )
+    assert message.endswith(" already generated)")
+    with pytest.raises(GenerationError) as raised:
+        gen({"type": "string", "pattern": "^(?:a|){5000}$"})  # repeats that may write nothing
+    assert str(raised.value) == (
+        "cannot generate a value for #: the schema is too complex (more than 1,000 generation steps)"
+    )
+    assert gen({"type": "string", "pattern": "^(?:a|){500}$"}) is not None
+
+
+def test_long_literal_pattern_is_written_in_linear_time() -> None:
+    """A 30,000-character literal pattern (quadratic before: about 30 s) is written at once."""
+    pattern = "ab" * 15_000
+    assert gen({"type": "string", "pattern": f"^{pattern}$"}) == pattern
+
+
 # --------------------------------------------------------------------------- random schemas
 
 NUMBERS = st.one_of(
@@ -474,7 +647,9 @@ FORMATS = ["date-time", "date", "time", "email", "uri", "uuid", "ipv4", "hostnam
 
 
 def _numeric(kind: str) -> st.SearchStrategy[dict[str, Any]]:
-    keywords = {k: NUMBERS for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")}
+    keywords = dict.fromkeys(
+        ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"), NUMBERS
+    )
     multiples = st.sampled_from([1, 2, 3, 7, 0.5, 0.1, 0.25, 2.5])
     return st.fixed_dictionaries(
         {"type": st.just(kind)}, optional={**keywords, "multipleOf": multiples}
