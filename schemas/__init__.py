@@ -1,1 +1,4 @@
-"""JSON Schemas shipped as the `emulator.schemas` resource package (read via importlib.resources)."""
+"""JSON Schemas shipped as the `emulator.schemas` resource package.
+
+Read through importlib.resources, never through paths relative to the repository.
+"""

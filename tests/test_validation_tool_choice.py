@@ -27,8 +27,10 @@ TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"
             "tool_choice.function.name: names 'get_time', which is not among the offered tools (none)",
         ),
         ({"tool_choice": "required"}, "tools: required when tool_choice is 'required'"),
-    ({"tools": [], "tool_choice": "required"},
-     "tools: must offer at least one tool when tool_choice is 'required'"),
+        (
+            {"tools": [], "tool_choice": "required"},
+            "tools: must offer at least one tool when tool_choice is 'required'",
+        ),
     ],
 )
 def test_inconsistent_tool_choice_is_400(
