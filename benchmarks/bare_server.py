@@ -28,8 +28,13 @@ from common import STREAM_CHUNKS
 ID = "gen-1700000000-AbCdEfGhIjKlMnOpQrSt"
 CREATED = 1700000000
 HEAD = {"id": ID, "provider": "OpenAI", "model": "openai/gpt-4o", "created": CREATED}
-SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-               "Connection": "keep-alive", "X-Accel-Buffering": "no", "X-Generation-Id": ID}
+SSE_HEADERS = {
+    "Content-Type": "text/event-stream",
+    "Cache-Control": "no-cache",
+    "Connection": "keep-alive",
+    "X-Accel-Buffering": "no",
+    "X-Generation-Id": ID,
+}
 WORDS = ("lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed")
 APP_KEY_JSON = web.AppKey("completion", bytes)
 
@@ -48,10 +53,20 @@ def content_of(chars: int) -> str:
 
 
 def completion_bytes(content: str) -> bytes:
-    body = {**HEAD, "object": "chat.completion", "choices": [{
-        "logprobs": None, "finish_reason": "stop", "native_finish_reason": "stop", "index": 0,
-        "message": {"role": "assistant", "content": content, "refusal": None}}],
-        "usage": {"prompt_tokens": 18, "completion_tokens": 52, "total_tokens": 70}}
+    body = {
+        **HEAD,
+        "object": "chat.completion",
+        "choices": [
+            {
+                "logprobs": None,
+                "finish_reason": "stop",
+                "native_finish_reason": "stop",
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": None},
+            }
+        ],
+        "usage": {"prompt_tokens": 18, "completion_tokens": 52, "total_tokens": 70},
+    }
     return dumps(body).encode()
 
 
@@ -63,15 +78,26 @@ def chunk(choices: list[dict[str, Any]], usage: dict[str, int] | None = None) ->
 
 
 def delta(d: dict[str, Any], finish: str | None = None) -> list[dict[str, Any]]:
-    return [{"index": 0, "delta": d, "finish_reason": finish, "native_finish_reason": finish,
-             "logprobs": None}]
+    return [
+        {
+            "index": 0,
+            "delta": d,
+            "finish_reason": finish,
+            "native_finish_reason": finish,
+            "logprobs": None,
+        }
+    ]
 
 
 def stream_events(pieces: tuple[str, ...]) -> tuple[list[bytes], list[bytes], list[bytes]]:
     """(head events, one event per content piece, tail events) of a stream."""
     head = [b": OPENROUTER PROCESSING\n\n", chunk(delta({"role": "assistant", "content": ""}))]
     body = [chunk(delta({"content": p})) for p in pieces]
-    usage = {"prompt_tokens": 18, "completion_tokens": len(pieces), "total_tokens": 18 + len(pieces)}
+    usage = {
+        "prompt_tokens": 18,
+        "completion_tokens": len(pieces),
+        "total_tokens": 18 + len(pieces),
+    }
     tail = [chunk(delta({}, "stop")), chunk([], usage), b"data: [DONE]\n\n"]
     return head, body, tail
 
@@ -82,11 +108,16 @@ FIXED_STREAM = stream_events(STREAM_CHUNKS)
 async def chat(request: web.Request) -> web.StreamResponse:
     body = json.loads(await request.read())
     if body.get("stream") is not True:
-        return web.Response(body=request.app[APP_KEY_JSON], content_type="application/json",
-                            headers={"X-Generation-Id": ID})
+        return web.Response(
+            body=request.app[APP_KEY_JSON],
+            content_type="application/json",
+            headers={"X-Generation-Id": ID},
+        )
     chunks = request.headers.get("X-Bench-Chunks")
     if chunks is not None:
-        return await timed_stream(request, int(chunks), float(request.headers.get("X-Bench-Interval-Ms", "0")))
+        return await timed_stream(
+            request, int(chunks), float(request.headers.get("X-Bench-Interval-Ms", "0"))
+        )
     response = web.StreamResponse(headers=SSE_HEADERS)
     await response.prepare(request)
     head, pieces, tail = FIXED_STREAM
@@ -136,8 +167,12 @@ async def serve(port: int, content_chars: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--content-chars", type=int, default=250,
-                        help="length of the fixed completion's content (match the emulator's)")
+    parser.add_argument(
+        "--content-chars",
+        type=int,
+        default=250,
+        help="length of the fixed completion's content (match the emulator's)",
+    )
     args = parser.parse_args()
     asyncio.run(serve(args.port, args.content_chars))
 

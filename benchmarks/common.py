@@ -32,8 +32,26 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # The 20 content deltas both servers stream in the 20-chunk case (about one word each).
 STREAM_CHUNKS: tuple[str, ...] = (
-    "The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", " while",
-    " the", " cat", " watches", " from", " the", " warm", " kitchen", " window", " sill", ".",
+    "The",
+    " quick",
+    " brown",
+    " fox",
+    " jumps",
+    " over",
+    " the",
+    " lazy",
+    " dog",
+    " while",
+    " the",
+    " cat",
+    " watches",
+    " from",
+    " the",
+    " warm",
+    " kitchen",
+    " window",
+    " sill",
+    ".",
 )
 
 
@@ -76,10 +94,12 @@ def bare_cmd(port: int = 0, *extra: str) -> list[str]:
 def start_server(name: str, cmd: Sequence[str], timeout_s: float = 60.0) -> Server:
     """Start `cmd`, wait for its `serving on http://...` line; stderr goes to a temp file."""
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed by Server.stop)
-        "w+", prefix=f"bench-{name}-", suffix=".log", delete=False)
+        "w+", prefix=f"bench-{name}-", suffix=".log", delete=False
+    )
     t0 = time.perf_counter()
-    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT,
-                            env=server_env())
+    proc = subprocess.Popen(
+        list(cmd), stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT, env=server_env()
+    )
     url = _read_url(proc, timeout_s)
     started = time.perf_counter() - t0
     if url is None:
@@ -144,7 +164,9 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
-def wait_for_quiet(max_wait_s: float = 30.0, threshold: float = 0.25, window_s: float = 0.5) -> float:
+def wait_for_quiet(
+    max_wait_s: float = 30.0, threshold: float = 0.25, window_s: float = 0.5
+) -> float:
     """Wait (bounded) until the machine's busy CPU over `window_s` is below `threshold` cores,
     while our own servers are idle; returns the last measured busy cores. Other people's jobs
     on a shared machine would otherwise be measured as the server's slowness."""
@@ -167,7 +189,7 @@ def server_env() -> dict[str, str]:
 
 
 def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> bytes:
-    """Blocking POST to /v1/chat/completions with http.client; the whole body, or raise unless 200."""
+    """Blocking POST to /v1/chat/completions (http.client): the whole body; raises unless 200."""
     import http.client
     from urllib.parse import urlsplit
 
@@ -202,8 +224,10 @@ def machine_line() -> str:
         aio = aiohttp.__version__
     except ImportError:
         aio = "?"
-    return (f"{model}, {os.cpu_count()} cores, Linux {platform.release()}, "
-            f"Python {platform.python_version()}, aiohttp {aio}")
+    return (
+        f"{model}, {os.cpu_count()} cores, Linux {platform.release()}, "
+        f"Python {platform.python_version()}, aiohttp {aio}"
+    )
 
 
 # --- statistics and tables -------------------------------------------------------------------
@@ -226,6 +250,7 @@ def median(values: Sequence[float]) -> float:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A GitHub markdown table; floats shown with sensible precision."""
+
     def cell(v: Any) -> str:
         if isinstance(v, float):
             if math.isnan(v):
@@ -258,38 +283,75 @@ def plain_body(stream: bool = False) -> str:
 def tools_body() -> str:
     """A realistic 10-message conversation with 2 tools, a MARK in the last user message."""
     tools = [
-        {"type": "function", "function": {
-            "name": "get_weather", "description": "Current weather for a city.",
-            "parameters": {"type": "object", "properties": {
-                "city": {"type": "string", "description": "City name"},
-                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
-                "required": ["city"], "additionalProperties": False}}},
-        {"type": "function", "function": {
-            "name": "search_web", "description": "Search the web and return the top results.",
-            "parameters": {"type": "object", "properties": {
-                "query": {"type": "string"}, "max_results": {"type": "integer", "minimum": 1,
-                                                             "maximum": 10}},
-                "required": ["query"]}}},
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Current weather for a city.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "city": {"type": "string", "description": "City name"},
+                        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                    },
+                    "required": ["city"],
+                    "additionalProperties": False,
+                },
+            },
+        },
+        {
+            "type": "function",
+            "function": {
+                "name": "search_web",
+                "description": "Search the web and return the top results.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "query": {"type": "string"},
+                        "max_results": {"type": "integer", "minimum": 1, "maximum": 10},
+                    },
+                    "required": ["query"],
+                },
+            },
+        },
     ]
-    call = {"id": "call_abc123", "type": "function",
-            "function": {"name": "get_weather", "arguments": '{"city":"Paris","unit":"celsius"}'}}
+    call = {
+        "id": "call_abc123",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city":"Paris","unit":"celsius"}'},
+    }
     messages = [
-        {"role": "system", "content": "You are a helpful travel assistant. Answer briefly and "
-                                      "use the tools when they help."},
+        {
+            "role": "system",
+            "content": "You are a helpful travel assistant. Answer briefly and "
+            "use the tools when they help.",
+        },
         {"role": "user", "content": "I am planning a trip to France next month."},
         {"role": "assistant", "content": "Great! Which cities are you thinking of visiting?"},
         {"role": "user", "content": "Paris first, then maybe Lyon. What is it like in Paris now?"},
         {"role": "assistant", "content": None, "tool_calls": [call]},
-        {"role": "tool", "tool_call_id": "call_abc123",
-         "content": '{"temperature": 18, "condition": "partly cloudy"}'},
+        {
+            "role": "tool",
+            "tool_call_id": "call_abc123",
+            "content": '{"temperature": 18, "condition": "partly cloudy"}',
+        },
         {"role": "assistant", "content": "It is 18 °C and partly cloudy in Paris right now."},
         {"role": "user", "content": [{"type": "text", "text": "Nice. Any museums you recommend?"}]},
         {"role": "assistant", "content": "The Louvre, the Musée d'Orsay and the Centre Pompidou."},
         {"role": "user", "content": f"Thanks! Plan a first day for me, trip number {MARK}."},
     ]
-    return json.dumps({"model": MODEL, "messages": messages, "tools": tools, "tool_choice": "auto",
-                       "temperature": 0.7, "top_p": 0.95, "user": "bench-user"},
-                      ensure_ascii=False)
+    return json.dumps(
+        {
+            "model": MODEL,
+            "messages": messages,
+            "tools": tools,
+            "tool_choice": "auto",
+            "temperature": 0.7,
+            "top_p": 0.95,
+            "user": "bench-user",
+        },
+        ensure_ascii=False,
+    )
 
 
 def fill(template: str, n: int | str) -> bytes:
@@ -329,7 +391,7 @@ def count_sse(raw: bytes) -> StreamCount:
     return out
 
 
-# --- load generators -------------------------------------------------------------------------------
+# --- load generators -----------------------------------------------------------------------
 
 
 @dataclass
@@ -366,13 +428,15 @@ end
 
 function request()
   counter = counter + 1
-  return wrk.format(nil, "/v1/chat/completions", nil, prefix .. (tid or 0) .. "-" .. counter .. suffix)
+  local body = prefix .. (tid or 0) .. "-" .. counter .. suffix
+  return wrk.format(nil, "/v1/chat/completions", nil, body)
 end
 
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    "BENCH requests=%%d duration_us=%%d p50_us=%%.0f p99_us=%%.0f status=%%d connect=%%d read=%%d write=%%d timeout=%%d\\n",
+    "BENCH requests=%%d duration_us=%%d p50_us=%%.0f p99_us=%%.0f " ..
+    "status=%%d connect=%%d read=%%d write=%%d timeout=%%d\\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.status, e.connect, e.read, e.write, e.timeout))
 end
@@ -392,16 +456,36 @@ def wrk_script(template: str, headers: dict[str, str], run_id: str) -> str:
     return WRK_LUA % {"prefix": prefix + run_id + "-", "suffix": suffix, "headers": lines}
 
 
-def wrk_load(url: str, template: str, headers: dict[str, str], connections: int,
-             duration_s: float, run_id: str) -> Load:
+def wrk_load(
+    url: str,
+    template: str,
+    headers: dict[str, str],
+    connections: int,
+    duration_s: float,
+    run_id: str,
+) -> Load:
     """Drive `url` with wrk (1 thread, `connections` connections) for `duration_s` seconds."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(wrk_script(template, headers, run_id))
     cpu0 = children_cpu_seconds()
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration_s))}s", "--timeout", "10s",
-             "-s", f.name, url], check=False, capture_output=True, text=True, timeout=duration_s + 60)
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{max(1, round(duration_s))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                f.name,
+                url,
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=duration_s + 60,
+        )
     finally:
         os.unlink(f.name)
     found = re.search(r"BENCH (.*)", out.stdout)
@@ -409,25 +493,46 @@ def wrk_load(url: str, template: str, headers: dict[str, str], connections: int,
         raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
     v = {k: float(x) for k, x in (kv.split("=") for kv in found.group(1).split())}
     errors = int(v["status"] + v["connect"] + v["read"] + v["write"] + v["timeout"])
-    return Load(int(v["requests"]), v["duration_us"] / 1e6, v["p50_us"] / 1000, v["p99_us"] / 1000,
-                errors, children_cpu_seconds() - cpu0)
+    return Load(
+        int(v["requests"]),
+        v["duration_us"] / 1e6,
+        v["p50_us"] / 1000,
+        v["p99_us"] / 1000,
+        errors,
+        children_cpu_seconds() - cpu0,
+    )
 
 
-def python_load(url: str, template: str, headers: dict[str, str], connections: int,
-                duration_s: float, run_id: str, max_requests: int = 2_000_000) -> Load:
+def python_load(
+    url: str,
+    template: str,
+    headers: dict[str, str],
+    connections: int,
+    duration_s: float,
+    run_id: str,
+    max_requests: int = 2_000_000,
+) -> Load:
     """The fallback load generator: `connections` aiohttp workers in this process, bounded in
     time and count. It shares the 2 cores with the server, so absolute figures are lower."""
     import asyncio
 
     cpu0 = self_cpu_seconds()
-    load = asyncio.run(_python_load(url, template, headers, connections, duration_s, run_id,
-                                    max_requests))
+    load = asyncio.run(
+        _python_load(url, template, headers, connections, duration_s, run_id, max_requests)
+    )
     load.loadgen_cpu_s = self_cpu_seconds() - cpu0
     return load
 
 
-async def _python_load(url: str, template: str, headers: dict[str, str], connections: int,
-                       duration_s: float, run_id: str, max_requests: int) -> Load:
+async def _python_load(
+    url: str,
+    template: str,
+    headers: dict[str, str],
+    connections: int,
+    duration_s: float,
+    run_id: str,
+    max_requests: int,
+) -> Load:
     import asyncio
     import itertools
 
@@ -453,11 +558,18 @@ async def _python_load(url: str, template: str, headers: dict[str, str], connect
 
     connector = aiohttp.TCPConnector(limit=connections)
     timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, headers={**AUTH, **headers},
-                                     timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, headers={**AUTH, **headers}, timeout=timeout
+    ) as session:
         t0 = time.perf_counter()
         deadline = t0 + duration_s
         await asyncio.gather(*(worker(session, deadline) for _ in range(connections)))
         elapsed = time.perf_counter() - t0
-    return Load(len(latencies), elapsed, percentile(latencies, 50) * 1000,
-                percentile(latencies, 99) * 1000, errors, 0.0)
+    return Load(
+        len(latencies),
+        elapsed,
+        percentile(latencies, 50) * 1000,
+        percentile(latencies, 99) * 1000,
+        errors,
+        0.0,
+    )

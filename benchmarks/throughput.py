@@ -159,8 +159,14 @@ def measure_starts(emu_cmd: list[str], bare: list[str], reps: int) -> dict[str, 
 
 def mean_content_chars(server: Server, samples: int = 30) -> int:
     """Mean length of the emulator's default reply content, so bare answers the same size."""
-    lengths = [len(json.loads(post(server.url, fill(plain_body(), f"size-{i}")))
-                   ["choices"][0]["message"]["content"]) for i in range(samples)]
+    lengths = [
+        len(
+            json.loads(post(server.url, fill(plain_body(), f"size-{i}")))["choices"][0]["message"][
+                "content"
+            ]
+        )
+        for i in range(samples)
+    ]
     return round(sum(lengths) / len(lengths))
 
 
@@ -173,8 +179,10 @@ def check_answers(server: Server) -> dict[str, int]:
         if case.key == "b":
             counted = count_sse(raw)
             if counted.content_chunks != len(STREAM_CHUNKS) or not counted.done:
-                raise RuntimeError(f"{server.name}: stream has {counted.content_chunks} content "
-                                   f"chunks (want {len(STREAM_CHUNKS)}), done={counted.done}")
+                raise RuntimeError(
+                    f"{server.name}: stream has {counted.content_chunks} content "
+                    f"chunks (want {len(STREAM_CHUNKS)}), done={counted.done}"
+                )
         sizes[case.key] = len(raw)
     return sizes
 
@@ -182,19 +190,42 @@ def check_answers(server: Server) -> dict[str, int]:
 # --- load ---------------------------------------------------------------------------------------
 
 
-def drive(load: LoadFn, server: Server, case: Case, args: argparse.Namespace, rnd: int,
-          duration: float | None = None) -> Result:
+def drive(
+    load: LoadFn,
+    server: Server,
+    case: Case,
+    args: argparse.Namespace,
+    rnd: int,
+    duration: float | None = None,
+) -> Result:
     run_id = f"{server.name}-{case.key}-r{rnd}-{time.monotonic_ns()}"
     if duration is None:
         wait_for_quiet(args.quiet_wait)
     cpu0, busy0, t0 = server.cpu_seconds(), machine_busy_seconds(), time.perf_counter()
-    got = load(server.url, case.template, dict(case.headers), args.connections,
-               duration or args.duration, run_id)
+    got = load(
+        server.url,
+        case.template,
+        dict(case.headers),
+        args.connections,
+        duration or args.duration,
+        run_id,
+    )
     cpu = server.cpu_seconds() - cpu0
     others = (machine_busy_seconds() - busy0 - cpu - got.loadgen_cpu_s) / (time.perf_counter() - t0)
     per_req = cpu * 1000 / got.requests if got.requests else float("nan")
-    return Result(case.key, server.name, rnd, got.rps, got.p50_ms, got.p99_ms, per_req,
-                  got.errors, got.requests, got.loadgen_cpu_s, max(0.0, others))
+    return Result(
+        case.key,
+        server.name,
+        rnd,
+        got.rps,
+        got.p50_ms,
+        got.p99_ms,
+        per_req,
+        got.errors,
+        got.requests,
+        got.loadgen_cpu_s,
+        max(0.0, others),
+    )
 
 
 def pairs_for(case: Case, servers: dict[str, Server]) -> tuple[Server, Server]:
@@ -209,17 +240,44 @@ def run_rounds(load: LoadFn, servers: dict[str, Server], args: argparse.Namespac
         for server in pairs_for(case, servers):
             drive(load, server, case, args, -1, duration=args.warmup)
     results: list[Result] = []
+    budget_end = time.monotonic() + args.retry_budget
     for rnd in range(args.rounds):
         for case in CASES:
-            for server in pairs_for(case, servers):
-                result = drive(load, server, case, args, rnd)
-                results.append(result)
-                print(f"  round {rnd + 1}/{args.rounds} {case.title:28} {server.name:20} "
-                      f"{result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f} ms  p99 "
-                      f"{result.p99_ms:6.1f} ms  cpu {result.cpu_ms_per_req:.3f} ms/req  "
-                      f"errors {result.errors}  others {result.others_cores:.2f} cores",
-                      file=sys.stderr, flush=True)
+            results += run_pair(load, pairs_for(case, servers), case, args, rnd, budget_end)
     return results
+
+
+def run_pair(
+    load: LoadFn,
+    pair: tuple[Server, Server],
+    case: Case,
+    args: argparse.Namespace,
+    rnd: int,
+    budget_end: float,
+) -> list[Result]:
+    """The two servers back to back; repeated (bounded) when other processes of the machine
+    used more than --noisy cores meanwhile, keeping the quietest attempt."""
+    attempts: list[list[Result]] = []
+    for attempt in range(1 + args.retries):
+        if attempt and time.monotonic() > budget_end:
+            break
+        attempts.append([drive(load, server, case, args, rnd) for server in pair])
+        for result in attempts[-1]:
+            _progress(result, case, args, attempt)
+        if max(r.others_cores for r in attempts[-1]) <= args.noisy:
+            break
+    return min(attempts, key=lambda rs: max(r.others_cores for r in rs))
+
+
+def _progress(result: Result, case: Case, args: argparse.Namespace, attempt: int) -> None:
+    print(
+        f"  round {result.round + 1}/{args.rounds}{'+' * attempt} {case.title:28} "
+        f"{result.server:20} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f} ms  p99 "
+        f"{result.p99_ms:6.1f} ms  cpu {result.cpu_ms_per_req:.3f} ms/req  "
+        f"errors {result.errors}  others {result.others_cores:.2f} cores",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -249,30 +307,69 @@ def result_table(results: list[Result], sizes: dict[str, dict[str, int]]) -> str
     for case in CASES:
         for server in (s.name for s in pairs_for(case, SERVERS)):
             s = summarize(results, case.key, server)
-            rows.append([case.title, server, s["rps"], s["p50_ms"], s["p99_ms"],
-                         s["p99_ms"] / s["p50_ms"], s["cpu_ms_per_req"],
-                         sizes[server][case.key], int(s["errors"]), s["others"]])
-    return table(["case", "server", "req/s", "p50 ms", "p99 ms", "p99/p50", "CPU ms/req",
-                  "bytes/resp", "errors", "others' cores"], rows)
+            rows.append(
+                [
+                    case.title,
+                    server,
+                    s["rps"],
+                    s["p50_ms"],
+                    s["p99_ms"],
+                    s["p99_ms"] / s["p50_ms"],
+                    s["cpu_ms_per_req"],
+                    sizes[server][case.key],
+                    int(s["errors"]),
+                    s["others"],
+                ]
+            )
+    return table(
+        [
+            "case",
+            "server",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "p99/p50",
+            "CPU ms/req",
+            "bytes/resp",
+            "errors",
+            "others' cores",
+        ],
+        rows,
+    )
 
 
 def targets(results: list[Result], starts: dict[str, list[float]]) -> list[list[object]]:
+    """[target, measured ratio, the same ratio from CPU ms per request, threshold, PASS/MISS]."""
     non_stream = round_ratio(results, "a", "emulator", "bare")
     streams = round_ratio(results, "b", "emulator", "bare")
     validation = 1 - round_ratio(results, "c", "emulator", "emulator-novalidate")
     start_ratio = median(starts["emulator"]) / median(starts["bare"])
+    cpu_a = 1 / round_ratio(results, "a", "emulator", "bare", "cpu_ms_per_req")
+    cpu_b = 1 / round_ratio(results, "b", "emulator", "bare", "cpu_ms_per_req")
+    cpu_c = 1 - 1 / round_ratio(results, "c", "emulator", "emulator-novalidate", "cpu_ms_per_req")
     rows: list[list[object]] = [
-        ["non-streaming req/s, emulator/bare", non_stream, ">= 0.6", _pf(non_stream >= 0.6)],
-        ["20-chunk streams/s, emulator/bare", streams, ">= 0.5", _pf(streams >= 0.5)],
+        ["non-streaming req/s, emulator/bare", non_stream, cpu_a, ">= 0.6", _pf(non_stream >= 0.6)],
+        ["20-chunk streams/s, emulator/bare", streams, cpu_b, ">= 0.5", _pf(streams >= 0.5)],
     ]
     for case in CASES:
         s = summarize(results, case.key, "emulator")
         ratio = s["p99_ms"] / s["p50_ms"]
-        rows.append([f"emulator p99/p50 {case.title}", ratio, "<= 3", _pf(ratio <= 3)])
+        rows.append([f"emulator p99/p50 {case.title}", ratio, "", "<= 3", _pf(ratio <= 3)])
     rows += [
-        ["start to first answer, emulator/bare", start_ratio, "<= 1.5", _pf(start_ratio <= 1.5)],
-        ["validation cost (1 - validate/no-validate req/s)", validation, "< 0.15",
-         _pf(validation < 0.15)],
+        [
+            "start to first answer, emulator/bare",
+            start_ratio,
+            "",
+            "<= 1.5",
+            _pf(start_ratio <= 1.5),
+        ],
+        [
+            "validation cost, 1 - validated/not validated req/s",
+            validation,
+            cpu_c,
+            "< 0.15",
+            _pf(validation < 0.15),
+        ],
     ]
     return rows
 
@@ -289,10 +386,30 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per load run")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians taken)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load first")
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="seconds of unmeasured load first"
+    )
     parser.add_argument("--starts", type=int, default=5, help="start-up repetitions per server")
-    parser.add_argument("--quiet-wait", type=float, default=30.0,
-                        help="before each run, wait up to this long for other processes to go quiet")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=30.0,
+        help="before each run, wait up to this long for other processes to go quiet",
+    )
+    parser.add_argument(
+        "--noisy",
+        type=float,
+        default=0.3,
+        help="a pair of runs during which other processes used more cores than "
+        "this is repeated (default: %(default)s)",
+    )
+    parser.add_argument("--retries", type=int, default=1, help="repeats of a noisy pair")
+    parser.add_argument(
+        "--retry-budget",
+        type=float,
+        default=150.0,
+        help="no more repeats once this many seconds of load have passed",
+    )
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--json", metavar="PATH", help="also write the raw results here")
     args = parser.parse_args()
@@ -305,46 +422,78 @@ def main() -> int:
     starts = measure_starts(emu, bare_cmd(0), args.starts)
     try:
         sizes = start_all(emu, scenarios)
-        print(f"load generator: {'wrk' if use_wrk else 'python'}; {args.rounds} rounds x "
-              f"{args.duration:g} s x {args.connections} connections", file=sys.stderr, flush=True)
+        print(
+            f"load generator: {'wrk' if use_wrk else 'python'}; {args.rounds} rounds x "
+            f"{args.duration:g} s x {args.connections} connections",
+            file=sys.stderr,
+            flush=True,
+        )
         results = run_rounds(load, SERVERS, args)
     finally:
         for server in SERVERS.values():
             server.stop()
     report(results, starts, sizes, args, use_wrk)
     if args.json:
-        Path(args.json).write_text(json.dumps({"results": [asdict(r) for r in results],
-                                               "starts": starts, "sizes": sizes}, indent=1))
+        Path(args.json).write_text(
+            json.dumps(
+                {"results": [asdict(r) for r in results], "starts": starts, "sizes": sizes},
+                indent=1,
+            )
+        )
     return 0
 
 
 def start_all(emu: list[str], scenarios: str) -> dict[str, dict[str, int]]:
     SERVERS["emulator"] = start_server("emulator", emu)
-    SERVERS["emulator-novalidate"] = start_server("emulator-novalidate",
-                                                  emulator_cmd(0, scenarios, "--no-validate"))
+    SERVERS["emulator-novalidate"] = start_server(
+        "emulator-novalidate", emulator_cmd(0, scenarios, "--no-validate")
+    )
     chars = mean_content_chars(SERVERS["emulator"])
     SERVERS["bare"] = start_server("bare", bare_cmd(0, "--content-chars", str(chars)))
     return {name: check_answers(server) for name, server in SERVERS.items()}
 
 
-def report(results: list[Result], starts: dict[str, list[float]], sizes: dict[str, dict[str, int]],
-           args: argparse.Namespace, use_wrk: bool) -> None:
-    gen = ("wrk 1 thread" if use_wrk else
-           "Python aiohttp load generator IN THIS PROCESS: it shares the 2 cores with the server "
-           "and steals CPU from it, so absolute req/s are low; compare the ratios")
+def report(
+    results: list[Result],
+    starts: dict[str, list[float]],
+    sizes: dict[str, dict[str, int]],
+    args: argparse.Namespace,
+    use_wrk: bool,
+) -> None:
+    gen = (
+        "wrk 1 thread"
+        if use_wrk
+        else "Python aiohttp load generator IN THIS PROCESS: it shares the 2 cores with the server "
+        "and steals CPU from it, so absolute req/s are low; compare the ratios"
+    )
     loadgen_cpu = sum(r.loadgen_cpu_s for r in results) / max(1, sum(r.requests for r in results))
-    print(f"\n## Throughput ({args.connections} connections, {args.rounds} alternating rounds of "
-          f"{args.duration:g} s, medians; load generator: {gen})\n")
+    print(
+        f"\n## Throughput ({args.connections} connections, {args.rounds} alternating rounds of "
+        f"{args.duration:g} s, medians; load generator: {gen})\n"
+    )
     print(f"Machine: {machine_line()}\n")
     print(result_table(results, sizes))
     others = median([r.others_cores for r in results])
-    print(f"\nLoad generator CPU: {loadgen_cpu * 1000:.3f} ms per request. Other processes on "
-          f"the machine during the runs: median {others:.2f} cores (max "
-          f"{max(r.others_cores for r in results):.2f}) of {os.cpu_count()}.")
+    print(
+        f"\nLoad generator CPU: {loadgen_cpu * 1000:.3f} ms per request. Other processes on "
+        f"the machine during the runs: median {others:.2f} cores (max "
+        f"{max(r.others_cores for r in results):.2f}) of {os.cpu_count()}."
+    )
     e, b = median(starts["emulator"]), median(starts["bare"])
-    print(f"\nStart to first answered request (median of {len(starts['bare'])}): emulator "
-          f"{e * 1000:.0f} ms, bare {b * 1000:.0f} ms.\n")
-    print(table(["target", "measured", "threshold", "result"], targets(results, starts)))
+    print(
+        f"\nStart to first answered request (median of {len(starts['bare'])}): emulator "
+        f"{e * 1000:.0f} ms, bare {b * 1000:.0f} ms.\n"
+    )
+    print(
+        table(
+            ["target", "measured", "same ratio from CPU ms/req", "threshold", "result"],
+            targets(results, starts),
+        )
+    )
+    print(
+        "\nThe CPU column is the ratio if each server were CPU-bound on its own core: less "
+        "sensitive to other processes of a shared machine than req/s."
+    )
 
 
 if __name__ == "__main__":
