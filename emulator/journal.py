@@ -6,7 +6,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 REDACTED = "<redacted>"
 _SECRET_HEADERS = ("authorization", "x-api-key", "api-key")
@@ -24,8 +24,7 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-@dataclass
-class PlayedEvent:
+class PlayedEvent(NamedTuple):
     """One event as played: milliseconds since the request arrived, its kind, what was sent."""
 
     t_ms: float
@@ -49,7 +48,10 @@ class JournalEntry:
     status: int | None = None
     validation_errors: list[dict[str, str]] = field(default_factory=list)
     ignored_params: list[str] = field(default_factory=list)
-    events: list[PlayedEvent] = field(default_factory=list)
+    # What was played, as plain (t_ms, kind, data) tuples: the garbage collector stops tracking
+    # exact tuples of strings and floats, and a full journal holds tens of thousands of events
+    # (as tracked objects they made full collections take 100 ms). Read them as `events`.
+    played: list[tuple[float, str, str]] = field(default_factory=list)
     client_aborted: bool = False
     aborted_after: int | None = None  # how many events were played before the client went away
     outcome: str = "pending"  # pending | completed | client_aborted | dropped | reset | failed
@@ -59,11 +61,19 @@ class JournalEntry:
     error: str | None = None  # an unexpected server error, summarised
 
     @property
+    def events(self) -> list[PlayedEvent]:
+        """The played events, oldest first."""
+        return [PlayedEvent(*event) for event in self.played]
+
+    @property
     def finished(self) -> bool:
         return self.outcome != "pending"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        del out["played"]
+        out["events"] = [event._asdict() for event in self.events]
+        return out
 
 
 class Journal:

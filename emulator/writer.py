@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from emulator.journal import JournalEntry, PlayedEvent
-from emulator.timeline import Close, Drop, Head, Send, Timeline, Wait
+from emulator.journal import JournalEntry
+from emulator.timeline import Close, Drop, Event, Head, Send, Timeline, Wait
 
 # Longest single sleep: a closed connection is noticed at least this often while waiting,
 # even when the server was started without handler cancellation.
@@ -43,13 +43,16 @@ async def play(
 
     def record(kind: str, data: bytes | str = b"") -> None:
         text = data.decode("utf-8", "backslashreplace") if isinstance(data, bytes) else data
-        entry.events.append(PlayedEvent(round((now() - start) * 1000, 3), kind, text))
+        entry.played.append((round((now() - start) * 1000, 3), kind, text))
 
     # Each event is journaled just before its bytes go out, so a client that has received them
     # (or the end of the response) finds them in the journal; one whose write fails is dropped.
     played = 0
+    whole = _whole_body(timeline)
     try:
-        for event in timeline.events:
+        for index, event in enumerate(timeline.events):
+            if index == whole and isinstance(event, Head):
+                return _whole_response(event, timeline.events[index + 1], record, entry, now, start)
             if isinstance(event, Wait):
                 deadline += event.ms / 1000 * time_scale
                 await _sleep_until(request, deadline, now)
@@ -73,16 +76,47 @@ async def play(
                 entry.outcome = "reset" if event.reset else "dropped"
                 _drop(request, event.reset)
                 return response or _closed_response()
-            played = len(entry.events)
+            played = len(entry.played)
     except (ConnectionError, ClientGone, asyncio.CancelledError) as exc:
-        del entry.events[played:]
+        del entry.played[played:]
         entry.client_aborted = True
-        entry.aborted_after = len(entry.events)
+        entry.aborted_after = len(entry.played)
         entry.outcome = "client_aborted"
         if isinstance(exc, asyncio.CancelledError):
             raise
         return response or _closed_response()
     return response or _closed_response()
+
+
+def _whole_body(timeline: Timeline) -> int | None:
+    """The index of the Head when the timeline ends Head, Send(body), Close: such a response is
+    sent as one web.Response (headers and body in one write, with a Content-Length)."""
+    events = timeline.events
+    if len(events) >= 3 and isinstance(events[-3], Head) and isinstance(events[-1], Close):
+        body = events[-2]
+        if isinstance(body, Send) and body.kind == "body":
+            return len(events) - 3
+    return None
+
+
+def _whole_response(
+    head: Head,
+    body: Event,
+    record: Callable[[str, bytes | str], None],
+    entry: JournalEntry,
+    now: Callable[[], float],
+    start: float,
+) -> web.Response:
+    assert isinstance(body, Send)
+    record("head", str(head.status))
+    record(body.kind, body.data)
+    record("close", "")
+    entry.outcome = "completed"
+    entry.duration_ms = round((now() - start) * 1000, 3)
+    response = web.Response(status=head.status, body=body.data)
+    for name, value in head.headers:
+        response.headers[name] = value
+    return response
 
 
 async def _prepare(request: web.Request, head: Head) -> web.StreamResponse:

@@ -97,7 +97,9 @@ def test_journal_fields_are_all_documented() -> None:
         for cell in table(PYTEST_DOC, "What the journal records")
         for n in cell.split(", ")
     ]
-    assert sorted(names) == sorted(f.name for f in dataclasses.fields(JournalEntry))
+    # `events` is read through a property over the stored `played` tuples (see journal.py).
+    fields = {f.name for f in dataclasses.fields(JournalEntry)} - {"played"} | {"events"}
+    assert sorted(names) == sorted(fields)
 
 
 def test_marker_options_are_all_documented() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from wire import chat
 
-from emulator.journal import JournalEntry, PlayedEvent
+from emulator.journal import JournalEntry
 from emulator.loader import load_data
 from emulator.report import excerpt, find_problems, format_report
 from emulator.testing import EmulatorServer
@@ -21,7 +21,7 @@ def entry(status: int, scenario: str | None = None, **fields: Any) -> JournalEnt
     played = json.dumps({"error": {"code": status, "message": message}})
     return JournalEntry(
         1, "POST", "/v1/chat/completions", {}, 0.0, body=BODY, scenario=scenario,
-        status=status, events=[PlayedEvent(0.0, "body", played)], **fields,
+        status=status, played=[(0.0, "body", played)], **fields,
     )  # fmt: skip
 
 
