@@ -21,7 +21,7 @@ JSON_CONTENT_TYPE = "application/json"
 
 
 def _alnum(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice(ALNUM) for _ in range(n))
+    return "".join(rng.choices(ALNUM, k=n))
 
 
 def generation_id(created: int, rng: random.Random) -> str:
