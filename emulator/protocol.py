@@ -7,6 +7,7 @@ import json
 import random
 import string
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 ALNUM = string.ascii_letters + string.digits
@@ -34,9 +35,13 @@ def tool_call_id(rng: random.Random) -> str:
     return f"call_{_alnum(rng, 24)}"
 
 
+# One encoder for every event: json.dumps() with non-default options builds a new one per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(value: Any) -> str:
     """Compact one-line JSON, UTF-8 kept as is (an SSE data line must not contain a newline)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT.encode(value)
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,15 @@ class Completion:
         if usage is not None:
             out["usage"] = usage
         return out
+
+    @cached_property
+    def _chunk_prefix(self) -> str:
+        """`{"id":...,"created":...,"choices":` serialised once for all of a stream's chunks."""
+        return dumps(self._head("chat.completion.chunk"))[:-1] + ',"choices":'
+
+    def chunk_text(self, choices: list[dict[str, Any]]) -> str:
+        """The JSON text of `chunk(choices)` (no usage), built from the cached head."""
+        return self._chunk_prefix + dumps(choices) + "}"
 
     def delta_choice(
         self,

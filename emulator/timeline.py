@@ -198,7 +198,10 @@ class _Builder:
         self.events += [Send(data[i : i + step], kind) for i in range(0, len(data), step)]
 
     def data(self, payload: Mapping[str, Any], kind: str = "data") -> None:
-        self.send(protocol.sse_data(protocol.dumps(payload), self.eol), kind)
+        self.data_text(protocol.dumps(payload), kind)
+
+    def data_text(self, json_text: str, kind: str = "data") -> None:
+        self.send(protocol.sse_data(json_text, self.eol), kind)
 
     def comment(self, text: str) -> None:
         self.send(protocol.sse_comment(text, self.eol), "comment")
@@ -248,13 +251,13 @@ def _play_generated(b: _Builder, defaults: StreamDefaults) -> None:
             _wait(b, next(gaps))
         if (is_piece or b.data_events == 0) and _stop_before_piece(b):
             return
-        b.data(completion.chunk([choice_json]))
+        b.data_text(completion.chunk_text([choice_json]))
         if b.ended:
             return
         b.pieces_sent += is_piece
     if _stop_before_piece(b) or b.ended:
         return
-    b.data(completion.chunk([_finish_choice(completion, c) for c in completion.choices]))
+    b.data_text(completion.chunk_text([_finish_choice(completion, c) for c in completion.choices]))
     usage = completion.usage_chunk(spec.usage_chunk or defaults.usage_chunk)
     if usage is not None:
         b.data(usage)
@@ -399,7 +402,7 @@ def _play_events(b: _Builder, events: tuple[StreamEvent, ...], defaults: StreamD
             if not role_sent:
                 delta = {"role": "assistant", **delta}
                 role_sent = True
-            b.data(b.completion.chunk([b.completion.delta_choice(0, delta)]))
+            b.data_text(b.completion.chunk_text([b.completion.delta_choice(0, delta)]))
         elif kind == "raw":
             b.send(str(value).encode(), "raw")
         elif kind == "error":
@@ -407,7 +410,7 @@ def _play_events(b: _Builder, events: tuple[StreamEvent, ...], defaults: StreamD
         elif kind == "finish":
             reason = str(value)
             native = protocol.native_finish_reason(b.completion.provider, reason)
-            b.data(b.completion.chunk([b.completion.delta_choice(0, {}, reason, native)]))
+            b.data_text(b.completion.chunk_text([b.completion.delta_choice(0, {}, reason, native)]))
         elif kind == "usage":
             usage = {**b.completion.usage, **dict(value or {})}
             if "total_tokens" not in dict(value or {}):
