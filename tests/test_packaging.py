@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_contains_schemas_and_scenarios(tmp_path: Path) -> None:
-    """A built wheel holds every schema and scenario file, the plugin entry point and the CLI."""
+    """A built wheel holds every module, schema and scenario file, the plugin entry point and CLI."""
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(ROOT)],
         check=True,
@@ -25,6 +25,8 @@ def test_wheel_contains_schemas_and_scenarios(tmp_path: Path) -> None:
     assert schemas and {f"emulator/schemas/{n}" for n in schemas} <= names
     assert {f"emulator/scenarios/{n}" for n in scenarios} <= names
     assert "emulator/schemas/request.schema.json" in names
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "emulator").rglob("*.py")}
+    assert modules and modules <= names, sorted(modules - names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "chat_emulator = emulator.pytest_plugin" in text
