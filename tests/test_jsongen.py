@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
-from emulator import jsongen
 from emulator.errors import GenerationError
-from emulator.jsongen import generate_json, generate_object
+from emulator.jsongen import budget, generate_json, generate_object
+from emulator.jsongen import check as jsongen_check
 
 # --------------------------------------------------------------------------- helpers
 
@@ -376,10 +376,10 @@ def test_optional_null_prefers_a_value() -> None:
 
 def test_validators_are_cached_by_content() -> None:
     """Equal schemas (even different dict objects) share one compiled validator."""
-    jsongen._compiled.cache_clear()
+    jsongen_check.compiled.cache_clear()
     gen(copy.deepcopy(TOOL))
     gen(copy.deepcopy(TOOL), 1)
-    info = jsongen._compiled.cache_info()
+    info = jsongen_check.compiled.cache_info()
     assert (info.misses, info.hits) == (1, 1)
 
 
@@ -604,8 +604,8 @@ def test_budget_checks_before_work_leave_other_branches_open() -> None:
 
 def test_budget_runs_out_while_generating(monkeypatch: pytest.MonkeyPatch) -> None:
     """What the lower bounds cannot see (properties past a $ref) is still charged as written."""
-    monkeypatch.setattr(jsongen, "_MAX_CHARS", 10_000)
-    monkeypatch.setattr(jsongen, "_MAX_STEPS", 1_000)
+    monkeypatch.setattr(budget, "MAX_CHARS", 10_000)
+    monkeypatch.setattr(budget, "MAX_STEPS", 1_000)
     item = {"properties": {"a": {"type": "string", "minLength": 3000}}}
     schema = {
         "$defs": {"item": item},

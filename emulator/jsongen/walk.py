@@ -1,0 +1,202 @@
+"""The schema walk: one generation's state, and the dispatch on each subschema's keywords.
+
+`Gen.value(schema, path, hint)` resolves `$ref` (local JSON pointers; keywords beside it apply
+too), folds `allOf`, picks an `anyOf`/`oneOf` branch or a `const`/`enum` option, and otherwise
+hands the schema to the generator of its type (numbers, strings, containers). A type list or
+`anyOf`/`oneOf` tries its members in order, "null" last (first below the recursion bound, where
+the smallest value is wanted); the first that yields a value wins.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import unquote
+
+from faker import Faker
+from jsonschema.protocols import Validator  # type: ignore[import-untyped]
+from referencing.exceptions import Unresolvable
+
+from emulator.errors import GenerationError
+from emulator.jsongen.budget import CHECK_COST, MAX_REF_STACK, Budget, LowerBounds, TooComplex
+from emulator.jsongen.containers import array_value, object_value
+from emulator.jsongen.keywords import (
+    ANNOTATIONS,
+    asserts,
+    check_supported,
+    fail,
+    infer,
+    is_null_schema,
+    size,
+)
+from emulator.jsongen.merge import merge
+from emulator.jsongen.numbers import number
+from emulator.jsongen.strings import string
+
+MAX_REF_REPEATS = 2  # times one $ref target may be on the stack before values turn minimal
+
+
+class Gen:
+    """One generation: the root schema, the randomness, the budget and the $ref recursion state.
+
+    `rng` and `faker` are the only sources of randomness (never the global random module or
+    the clock); `validator` is the root schema's, used to check candidates against subschemas.
+    """
+
+    def __init__(self, root: object, rng: random.Random, faker: Faker, validator: Validator):
+        self.root = root
+        self.rng = rng
+        self.faker = faker
+        self.validator = validator
+        self.refs: list[str] = []
+        self.minimal = False
+        self.budget = Budget()
+        self.bounds = LowerBounds(self.resolve)
+
+    # ----- dispatch
+
+    def value(self, schema: Any, path: str, hint: str | None) -> Any:
+        """A value for `schema` at `path` (`hint`: the property name); GenerationError if none."""
+        budget = self.budget
+        budget.steps -= 1
+        if budget.steps < 0:
+            raise budget.out_of_steps(path)
+        if schema is True:
+            schema = {}
+        if schema is False:
+            raise fail(path, "the schema false admits no value")
+        if not isinstance(schema, Mapping):
+            raise fail(path, "this is not a schema (an object or a boolean)")
+        check_supported(schema, path)
+        if "$ref" in schema:
+            return self.ref(schema, path, hint)
+        if "allOf" in schema:
+            return self.value(merge(schema, path, self.resolve), path, hint)
+        if "anyOf" in schema or "oneOf" in schema:
+            return self.branch(schema, path, hint)
+        if "const" in schema:
+            return self.pick(schema, [schema["const"]], path, "const")
+        if "enum" in schema:
+            return self.pick(schema, list(schema["enum"]), path, "enum")
+        return self.typed(schema, path, hint)
+
+    def is_valid(self, schema: Any, path: str, *values: Any) -> list[bool]:
+        """Whether each value satisfies `schema` (a subschema: $refs resolve against the root)."""
+        self.budget.tick(path, CHECK_COST + len(values))
+        if isinstance(schema, Mapping) and "$schema" in schema:
+            # Keep 2020-12 semantics; an unknown $schema would also make jsonschema warn.
+            schema = {k: v for k, v in schema.items() if k != "$schema"}
+        checker = self.validator.evolve(schema=schema)
+        try:
+            return [bool(checker.is_valid(value)) for value in values]
+        except Unresolvable as exc:
+            raise GenerationError(f"cannot generate a value: unresolvable $ref ({exc})") from None
+
+    def pick(self, schema: Mapping[str, Any], options: list[Any], path: str, kw: str) -> Any:
+        """One of `options` (const or enum) that satisfies the rest of `schema`."""
+        checked = self.is_valid(schema, path, *options)
+        valid = [o for o, ok in zip(options, checked, strict=True) if ok]
+        if not valid:
+            raise fail(path, f"no '{kw}' value satisfies the other keywords")
+        chosen = self.rng.choice(valid)
+        self.budget.spend(size(chosen), path)
+        return copy.deepcopy(chosen)
+
+    # ----- $ref and composition
+
+    def ref(self, schema: Mapping[str, Any], path: str, hint: str | None) -> Any:
+        """A value for the $ref target (with the keywords beside $ref), minimal when recursive."""
+        target_path, target = self.resolve(schema["$ref"], path)
+        if len(self.refs) >= MAX_REF_STACK:
+            raise fail(path, f"$ref {schema['$ref']!r} recursion never reaches a finite value")
+        # In 2020-12, keywords beside $ref apply too: treat them as an allOf.
+        if any(key not in ANNOTATIONS for key in schema if key != "$ref"):
+            target = merge(schema, path, self.resolve)
+        saved = self.minimal
+        self.minimal = saved or self.refs.count(target_path) >= MAX_REF_REPEATS
+        self.refs.append(target_path)
+        try:
+            return self.value(target, target_path, hint)
+        finally:
+            self.refs.pop()
+            self.minimal = saved
+
+    def resolve(self, ref: object, path: str) -> tuple[str, Any]:
+        """(the target's path, the target) of a local $ref; GenerationError otherwise."""
+        if not isinstance(ref, str) or not (ref == "#" or ref.startswith("#/")):
+            raise GenerationError(
+                f"unsupported keyword '$ref' at {path}: only local JSON-pointer references "
+                f"('#', '#/$defs/...') are supported, not {ref!r}"
+            )
+        node = self.root
+        for raw in ref[2:].split("/") if ref != "#" else []:
+            token = unquote(raw).replace("~1", "/").replace("~0", "~")
+            if isinstance(node, Mapping) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                raise fail(path, f"$ref {ref!r} does not resolve")
+        return ref, node
+
+    def branch(self, schema: Mapping[str, Any], path: str, hint: str | None) -> Any:
+        """A value of one anyOf/oneOf branch (merged with the keywords beside it)."""
+        # With both, an anyOf stays among the `rest` each oneOf branch is merged with.
+        kw = "oneOf" if "oneOf" in schema else "anyOf"
+        branches: Sequence[Any] = schema[kw]
+        rest = {key: val for key, val in schema.items() if key != kw}
+        reasons: list[str] = []
+        for i in self.null_order(range(len(branches)), lambda i: is_null_schema(branches[i])):
+            sub = {"allOf": [rest, branches[i]]} if asserts(rest) else branches[i]
+            try:
+                candidate = self.value(sub, f"{path}/{kw}/{i}", hint)
+            except TooComplex:
+                raise
+            except GenerationError as exc:
+                reasons.append(str(exc))
+                continue
+            # For oneOf this also rejects a value that matches a second branch.
+            if self.is_valid(schema, path, candidate)[0]:
+                return candidate
+            reasons.append(f"the value of branch {i} does not satisfy '{kw}'")
+        raise fail(path, f"no '{kw}' branch yields a valid value (first reason: {reasons[0]})")
+
+    # ----- types
+
+    def null_order(self, items: Sequence[Any] | range, is_null: Callable[[Any], bool]) -> list[Any]:
+        """`items` with the null ones last, or first below the recursion bound."""
+        return sorted(items, key=lambda item: is_null(item) != self.minimal)
+
+    def typed(self, schema: Mapping[str, Any], path: str, hint: str | None) -> Any:
+        """A value of one of the schema's types (declared, or inferred from its keywords)."""
+        declared = schema.get("type")
+        names = [declared] if isinstance(declared, str) else list(declared or [infer(schema)])
+        errors: list[GenerationError] = []
+        for name in self.null_order(names, lambda name: name == "null"):
+            try:
+                return self.of_type(name, schema, path, hint)
+            except TooComplex:
+                raise
+            except GenerationError as exc:
+                errors.append(exc)
+        raise errors[0]
+
+    def of_type(self, name: str, schema: Mapping[str, Any], path: str, hint: str | None) -> Any:
+        """A value of JSON type `name` satisfying the keywords of that type in `schema`."""
+        if name == "null":
+            self.budget.spend(4, path)
+            return None
+        if name == "boolean":
+            self.budget.spend(4, path)
+            return self.rng.random() < 0.5
+        if name in ("integer", "number"):
+            value = number(self, schema, path, hint, name == "integer")
+            self.budget.spend(len(str(value)), path)
+            return value
+        if name == "string":
+            return string(self, schema, path, hint)
+        if name == "array":
+            return array_value(self, schema, path, hint)
+        return object_value(self, schema, path)
