@@ -1,7 +1,8 @@
 """The admin API under /_emulator/: the journal, the loaded scenarios, reset and health.
 
 Off the /v1 path so it never collides with the router's API. When the config has an
-`admin_token`, every admin route requires `Authorization: Bearer <admin token>`.
+`admin_token`, every admin route requires `Authorization: Bearer <admin token>`, or the cookie
+the inspector page sets (`/_emulator/ui?token=<admin token>`, see emulator/inspector.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from emulator.scenario import Scenario
 
 PREFIX = "/_emulator"
 DEFAULT_SOURCE = "<request body>"
+# Set by the inspector page from `?token=`: a browser's EventSource cannot send headers.
+ADMIN_COOKIE = "chat_emulator_admin"
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
@@ -35,6 +38,12 @@ def add_routes(app: web.Application) -> None:
 
 
 # --- request checks -----------------------------------------------------------------------------
+
+
+def admin_emulator(request: web.Request, *params: str) -> Emulator:
+    """The emulator, once the admin token (if any) and the query parameters (only `params`
+    allowed) are checked; a 401 or 400 RequestError otherwise. For routes beside this module's."""
+    return _admin(request, *params)
 
 
 def _admin(request: web.Request, *params: str) -> Emulator:
@@ -55,7 +64,7 @@ def _admin(request: web.Request, *params: str) -> Emulator:
 def _check_token(request: web.Request, token: str | None) -> None:
     if token is None:
         return
-    given = bearer_key(request)
+    given = bearer_key(request) or request.cookies.get(ADMIN_COOKIE)
     if given is None:
         raise RequestError(401, "the admin API requires 'Authorization: Bearer <admin token>'")
     # Constant-time: the admin token guards a server that may be reachable from a network.

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from emulator import admin, handlers, stats, tokens
+from emulator import admin, handlers, inspector, stats, tokens
 from emulator.config import Config
 from emulator.errors import RequestError, error_envelope
 from emulator.handlers import EMULATOR
@@ -57,6 +57,7 @@ def create_app(
         app.router.add_get(path, handlers.openapi_json)
     stats.add_routes(app)
     admin.add_routes(app)
+    inspector.add_routes(app)
     app.on_startup.append(_warm_up)
     app.on_shutdown.append(_cancel_streams)
     return app

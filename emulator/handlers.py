@@ -76,6 +76,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         if task is not None:
             emulator.open_tasks.discard(task)
         entry.duration_ms = round((asyncio.get_running_loop().time() - start) * 1000, 3)
+        emulator.journal.finish(entry)
         access_log.info(
             "%s %s %s scenario=%s %.1fms%s",
             request.method,

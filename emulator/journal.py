@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
@@ -59,6 +59,9 @@ class JournalEntry:
     generation_id: str | None = None
     completion: dict[str, Any] | None = None  # model, provider, usage, finish reasons, ...
     error: str | None = None  # an unexpected server error, summarised
+    # The time scale the writer played waits at: an event's scheduled time is the sum of the
+    # (unscaled) waits before it times this.
+    time_scale: float = 1.0
 
     @property
     def events(self) -> list[PlayedEvent]:
@@ -76,13 +79,37 @@ class JournalEntry:
         return out
 
 
+# A journal listener gets ("open" | "finish", entry) or ("clear", None).
+Listener = Callable[[str, "JournalEntry | None"], None]
+
+
 class Journal:
-    """The request journal: oldest first, at most `limit` entries; safe to read from any thread."""
+    """The request journal: oldest first, at most `limit` entries; safe to read from any thread.
+
+    Listeners (the inspector's event stream) hear of every opened and finished entry and of
+    every clear; they are called synchronously and must not block."""
 
     def __init__(self, limit: int = 1000) -> None:
         self._entries: deque[JournalEntry] = deque(maxlen=max(1, limit))
         self._lock = threading.Lock()
         self._seq = 0
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call `listener` on every open, finish and clear until `unsubscribe`."""
+        self._listeners = [*self._listeners, listener]
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners = [x for x in self._listeners if x is not listener]
+
+    def _notify(self, kind: str, entry: JournalEntry | None) -> None:
+        for listener in self._listeners:
+            listener(kind, entry)
+
+    def finish(self, entry: JournalEntry) -> None:
+        """Tell listeners `entry` is final (the handler calls this once the response ended)."""
+        if self._listeners:
+            self._notify("finish", entry)
 
     def open(
         self, method: str, path: str, headers: Iterable[tuple[str, str]], started_at: float
@@ -91,12 +118,19 @@ class Journal:
             self._seq += 1
             entry = JournalEntry(self._seq, method, path, redact_headers(headers), started_at)
             self._entries.append(entry)
-            return entry
+        if self._listeners:
+            self._notify("open", entry)
+        return entry
 
     def entries(self, scenario: str | None = None) -> list[JournalEntry]:
         with self._lock:
             items = list(self._entries)
         return [e for e in items if scenario is None or e.scenario == scenario]
+
+    def get(self, seq: int) -> JournalEntry | None:
+        """The entry numbered `seq`, or None when there is none (never was, or evicted)."""
+        with self._lock:
+            return next((e for e in self._entries if e.seq == seq), None)
 
     def find_generation(self, generation_id: str) -> JournalEntry | None:
         with self._lock:
@@ -107,6 +141,7 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self._seq = 0
+        self._notify("clear", None)
 
     def __len__(self) -> int:
         with self._lock:

@@ -39,6 +39,7 @@ async def play(
     loop = asyncio.get_running_loop()
     now = clock or loop.time
     deadline = start
+    entry.time_scale = time_scale
     response: web.StreamResponse | None = None
 
     def record(kind: str, data: bytes | str = b"") -> None:

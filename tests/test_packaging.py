@@ -1,4 +1,5 @@
-"""The wheel ships the schemas and scenarios inside the package (read via importlib.resources)."""
+"""The wheel ships the schemas, scenarios and inspector page inside the package (read via
+importlib.resources)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_contains_schemas_and_scenarios(tmp_path: Path) -> None:
-    """A built wheel holds every module, schema and scenario file, the plugin entry point and CLI."""
+    """A built wheel holds every module, schema, scenario and inspector file, the plugin entry
+    point and the CLI."""
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(ROOT)],
         check=True,
@@ -27,6 +29,9 @@ def test_wheel_contains_schemas_and_scenarios(tmp_path: Path) -> None:
     assert "emulator/schemas/request.schema.json" in names
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "emulator").rglob("*.py")}
     assert modules and modules <= names, sorted(modules - names)
+    ui = {p.name for p in (ROOT / "emulator" / "ui").iterdir()}
+    assert ui == {"index.html", "inspector.js", "inspector.css"}
+    assert {f"emulator/ui/{n}" for n in ui} <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "chat_emulator = emulator.pytest_plugin" in text
