@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 from typing import Any
 
 from aiohttp import web
 
-from emulator import __version__
+from emulator import __version__, export
 from emulator.errors import RequestError, ScenarioError
 from emulator.handlers import EMULATOR, bearer_key
 from emulator.loader import load_text
@@ -32,6 +31,7 @@ def add_routes(app: web.Application) -> None:
     """Register every admin route on `app` (create_app does)."""
     app.router.add_get(f"{PREFIX}/requests", get_requests)
     app.router.add_delete(f"{PREFIX}/requests", delete_requests)
+    app.router.add_get(f"{PREFIX}/requests/{{seq}}/scenario", get_request_scenario)
     app.router.add_get(f"{PREFIX}/scenarios", get_scenarios)
     app.router.add_post(f"{PREFIX}/scenarios", post_scenarios)
     app.router.add_post(f"{PREFIX}/reset", post_reset)
@@ -93,6 +93,26 @@ async def get_requests(request: web.Request) -> web.Response:
     scenario = request.query.get("scenario")
     entries = emulator.journal.entries(scenario)
     return web.json_response({"requests": [e.to_json() for e in entries]}, dumps=_dumps)
+
+
+async def get_request_scenario(request: web.Request) -> web.Response:
+    """Journal entry `seq` as a scenario that plays exactly what was played for it: YAML, or
+    JSON when the Accept header asks for application/json; `?name=` names the scenario."""
+    emulator = _admin(request, "name")
+    text = request.match_info["seq"]
+    seq = int(text) if text.isdigit() else None
+    entry = next((e for e in emulator.journal.entries() if e.seq == seq), None)
+    if entry is None:
+        seqs = [e.seq for e in emulator.journal.entries()]
+        held = f"{seqs[0]}..{seqs[-1]}" if seqs else "none"
+        raise RequestError(404, f"no request #{text} in the journal (it holds: {held})")
+    try:
+        scenario = export.scenario_for(entry, request.query.get("name") or None)
+    except export.ExportError as exc:
+        raise RequestError(409, str(exc)) from None
+    if "application/json" in request.headers.get("Accept", ""):
+        return web.Response(text=export.render(scenario, "json"), content_type="application/json")
+    return web.Response(text=export.render(scenario, "yaml"), content_type="application/yaml")
 
 
 async def delete_requests(request: web.Request) -> web.Response:
@@ -188,8 +208,7 @@ async def post_reset(request: web.Request) -> web.Response:
 
 
 async def get_health(request: web.Request) -> web.Response:
-    """Liveness, with a few counts, and which worker answered (`serve --workers N` runs N
-    processes, each with its own journal and counters)."""
+    """Liveness, with a few counts."""
     emulator = _admin(request)
     open_streams = sum(1 for t in emulator.open_tasks if not t.done())
     return web.json_response(
@@ -199,11 +218,6 @@ async def get_health(request: web.Request) -> web.Response:
             "scenarios": len(emulator.state.scenarios),
             "requests": len(emulator.journal),
             "open_streams": open_streams,
-            "worker": {
-                "index": emulator.config.worker,
-                "of": emulator.config.workers,
-                "pid": os.getpid(),
-            },
         }
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator import timeline, writer
+from emulator import replay, timeline, writer
 from emulator.bodyparse import parse_json_body
 from emulator.chatrequest import ChatRequest
 from emulator.errors import BAD_KEY_MESSAGE, NO_AUTH_MESSAGE, RequestError, error_envelope
@@ -63,10 +63,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         except RequestError as exc:
             plan = error_timeline(exc)
         entry.status = plan.status
-        pacer = emulator.pacing()[0]
-        return await writer.play(
-            request, plan, entry, start=start, time_scale=emulator.time_scale, pacer=pacer
-        )
+        return await writer.play(request, plan, entry, start=start, time_scale=emulator.time_scale)
     except asyncio.CancelledError:
         entry.client_aborted = True
         entry.outcome = "client_aborted"
@@ -105,7 +102,6 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
 async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -> timeline.Timeline:
     api_key = check_auth(request, emulator)
     raw = await _read_body(request, emulator.config.max_body_bytes)
-    await emulator.pacing()[1].turn()  # one plan per loop iteration: due chunks go first
     body = parse_json_body(raw, request.headers.get("Content-Type"))
     entry.body = body
     entry.stream = body.get("stream") is True
@@ -158,14 +154,20 @@ def _compile(
     if isinstance(response, Fault):
         return timeline.fault_response(response)
     completion = emulator.generator.completion(response, chat, draw)
-    entry.generation_id = completion.id
+    if response.ids == "regenerate":  # a recorded reply with this request's id and created
+        response = replay.regenerated(response, completion.id, completion.created)
+    entry.generation_id = replay.recorded_id(response) or completion.id
     entry.completion = _summary(completion)
     if not chat.stream:
-        return timeline.completion_response(completion, response.delay_ms)
+        if response.body is not None:
+            return timeline.body_response(200, response.body, response.headers, response.delay_ms)
+        return timeline.completion_response(completion, response.delay_ms, response.headers)
     cfg = emulator.config
     defaults = timeline.StreamDefaults(cfg.usage_chunk, cfg.keepalive_text, cfg.keepalive_ms)
     rng = emulator.generator.rng(draw, chat, "schedule")
-    return timeline.stream_response(completion, response.stream, defaults, rng, response.delay_ms)
+    return timeline.stream_response(
+        completion, response.stream, defaults, rng, response.delay_ms, response.headers
+    )
 
 
 def _summary(completion: Any) -> dict[str, Any]:

@@ -54,6 +54,11 @@ class JournalEntry:
     played: list[tuple[float, str, str]] = field(default_factory=list)
     client_aborted: bool = False
     aborted_after: int | None = None  # how many events were played before the client went away
+    # The exact bytes of played events that are not UTF-8 text (a piece of a split stream cut
+    # inside a character), by index in `played`, whose data shows them backslash-escaped.
+    binary: dict[int, bytes] = field(default_factory=dict)
+    # The headers of the response head as the timeline gave them (not aiohttp's own).
+    response_headers: dict[str, str] = field(default_factory=dict)
     outcome: str = "pending"  # pending | completed | client_aborted | dropped | reset | failed
     duration_ms: float | None = None
     generation_id: str | None = None
@@ -68,13 +73,18 @@ class JournalEntry:
         """The played events, oldest first."""
         return [PlayedEvent(*event) for event in self.played]
 
+    def sent_bytes(self, index: int) -> bytes:
+        """The exact bytes event `index` of `played` wrote (its data re-encoded, unless binary)."""
+        exact = self.binary.get(index)
+        return exact if exact is not None else self.played[index][2].encode()
+
     @property
     def finished(self) -> bool:
         return self.outcome != "pending"
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
-        del out["played"]
+        del out["played"], out["binary"]
         out["events"] = [event._asdict() for event in self.events]
         return out
 

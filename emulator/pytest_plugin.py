@@ -54,7 +54,9 @@ def chat_emulator_server() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def chat_emulator(
-    chat_emulator_server: EmulatorServer, request: pytest.FixtureRequest
+    chat_emulator_server: EmulatorServer,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[EmulatorServer]:
     """A running emulator with fresh state: point any client at `chat_emulator.base_url`.
 
@@ -70,7 +72,8 @@ def chat_emulator(
         if options.get("check_requests", True) and _passed(request.node):
             report = server.problem_report()
             if report is not None:
-                pytest.fail(f"{report}\n\n{CHECK_HINT}", pytrace=False)
+                exported = server.export_problems(_export_dir(tmp_path_factory, request.node))
+                pytest.fail(f"{report}\n\n{CHECK_HINT}{_exported(exported)}", pytrace=False)
     finally:
         # Cancels any stream the test left open, so nothing bleeds into the next test.
         server.reset()
@@ -142,6 +145,20 @@ def _locate(path: Path, test_dir: Path) -> Path:
         return beside.relative_to(Path.cwd())
     except ValueError:
         return beside
+
+
+def _export_dir(factory: pytest.TempPathFactory, node: pytest.Item) -> Path:
+    """Where the teardown report writes the scenarios of the requests that went wrong: the
+    session's temporary directory (pytest keeps the last three), one folder per test."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in node.name)
+    return factory.getbasetemp() / "chat-emulator" / safe[:100]
+
+
+def _exported(paths: list[Path]) -> str:
+    if not paths:
+        return ""
+    lines = "".join(f"\n  {path}" for path in paths)
+    return f"\n\nexported as scenarios that replay exactly what the emulator answered:{lines}"
 
 
 def _passed(node: pytest.Item) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
 AFTER_SEQUENCE = ("repeat_last", "cycle", "fall_through")
+ID_MODES = ("keep", "regenerate")
 FAULT_KINDS = ("reset", "empty", "hang", "malformed_json")
 CHUNKING_KINDS = ("words", "chars", "tokens", "lines", "none")
 TEXT_OPERATORS = ("equals", "contains", "regex", "glob", "absent")
@@ -145,8 +146,9 @@ class Framing:
 class StreamEvent:
     """One hand-written timeline entry of `stream.events`: kind is the YAML key, value its value.
 
-    Kinds: comment, wait_ms, content, reasoning, refusal, tool_call, raw, error, finish, usage,
-    done, disconnect.
+    Kinds: comment, wait_ms, content, reasoning, refusal, tool_call, data, raw, error, finish,
+    usage, done, disconnect. `data` is one SSE data event's payload written as is; `raw` is text
+    (written as UTF-8) or bytes (given in the file as `{base64: ...}`), with no framing added.
     """
 
     kind: str
@@ -183,6 +185,12 @@ class Reply:
     delay_ms: float = 0.0
     stream: StreamSpec | None = None  # None: default streaming behaviour
     system_fingerprint: str | None = None
+    # Extra response headers (X-Generation-Id ...), over the ones the emulator sets.
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # The exact JSON body for a request without `stream` (a recorded or exported reply).
+    body: str | None = None
+    # Recorded ids and `created` in `body` and `data` events: keep, or regenerate per request.
+    ids: str = "keep"
 
     def choice_specs(self, n: int) -> tuple[ChoiceSpec, ...]:
         """The spec of each of `n` choices: the explicit list (padded with generated ones), or
@@ -204,6 +212,7 @@ class ErrorReply:
     headers: Mapping[str, str] = field(default_factory=dict)
     delay_ms: float = 0.0
     preset: str | None = None
+    body: str | None = None  # the exact body to send instead of the envelope (recorded errors)
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,33 @@ class EmulatorServer:
         """Journal entries matched to `scenario` (None: the requests no scenario matched)."""
         return [e for e in self.requests if e.scenario == scenario]
 
+    def export(
+        self,
+        request: int | JournalEntry = -1,
+        *,
+        name: str | None = None,
+        fmt: str = "yaml",
+        path: str | os.PathLike[str] | None = None,
+    ) -> str:
+        """Journal entry `request` (an entry, its number `#seq`, or -1 for the newest) as a
+        scenario file that plays exactly what was played: YAML or JSON text, also written to
+        `path` when given. Raises LookupError for a number not in the journal."""
+        from emulator.export import render, scenario_for
+
+        if isinstance(request, JournalEntry):
+            entry = request
+        elif request == -1:
+            entry = self.last_request
+        else:
+            found = [e for e in self.requests if e.seq == request]
+            if not found:
+                raise LookupError(f"chat_emulator: no request #{request} in the journal")
+            entry = found[0]
+        text = render(scenario_for(entry, name), fmt)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
     def scenario_calls(self) -> dict[str, int]:
         """Calls served per loaded scenario (0 when never called)."""
         return self.emulator.state.call_counts()
@@ -196,6 +223,18 @@ class EmulatorServer:
         if not problems:
             return None
         return format_report(problems, len(self.requests), self.emulator.state.scenarios)
+
+    def export_problems(self, directory: str | os.PathLike[str]) -> list[Path]:
+        """Export every request of `problems()` into `directory` as `request-N.yaml`, a scenario
+        that plays exactly what the emulator answered (the teardown report names them)."""
+        written: list[Path] = []
+        for problem in self.problems():
+            if problem.entry.finished:
+                Path(directory).mkdir(parents=True, exist_ok=True)
+                target = Path(directory) / f"request-{problem.entry.seq}.yaml"
+                self.export(problem.entry, path=target)
+                written.append(target)
+        return written
 
     def assert_all_requests_matched(self) -> None:
         """Raise an AssertionError with the report when any request was rejected (see

@@ -24,6 +24,7 @@ from emulator.scenario import (
     ErrorReply,
     Fault,
     Interval,
+    KeepAlive,
     StreamEvent,
     StreamSpec,
 )
@@ -65,9 +66,6 @@ Event = Head | Send | Wait | Close | Drop
 class Timeline:
     events: tuple[Event, ...]
     stream: bool = False
-    # Whole SSE events due at the same instant may share one write (no framing fault asks
-    # for each piece on its own).
-    coalesce: bool = False
 
     @property
     def status(self) -> int | None:
@@ -101,11 +99,26 @@ def json_response(
     return Timeline(tuple(events))
 
 
-def completion_response(completion: Completion, delay_ms: float = 0.0) -> Timeline:
-    return json_response(200, completion.to_json(), {"X-Generation-Id": completion.id}, delay_ms)
+def completion_response(
+    completion: Completion, delay_ms: float = 0.0, headers: Mapping[str, str] | None = None
+) -> Timeline:
+    head = {"X-Generation-Id": completion.id, **dict(headers or {})}
+    return json_response(200, completion.to_json(), head, delay_ms)
+
+
+def body_response(
+    status: int, body: str, headers: Mapping[str, str] | None = None, delay_ms: float = 0.0
+) -> Timeline:
+    """A JSON response whose body is given as exact text (a recorded or exported reply)."""
+    head = (("Content-Type", protocol.JSON_CONTENT_TYPE), *dict(headers or {}).items())
+    events: list[Event] = [Wait(delay_ms)] if delay_ms > 0 else []
+    events += [Head(status, head), Send(body.encode(), "body"), Close()]
+    return Timeline(tuple(events))
 
 
 def error_response(error: ErrorReply) -> Timeline:
+    if error.body is not None:
+        return body_response(error.status, error.body, error.headers, error.delay_ms)
     body = ErrorBody(error.status, error.message, error.metadata).to_json()
     return json_response(error.status, {"error": body}, error.headers, error.delay_ms)
 
@@ -225,13 +238,16 @@ def stream_response(
     defaults: StreamDefaults,
     rng: random.Random,
     delay_ms: float = 0.0,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> Timeline:
-    """The SSE timeline of `completion`, shaped by the reply's `stream` block."""
+    """The SSE timeline of `completion`, shaped by the reply's `stream` block; `extra_headers`
+    (the reply's `headers`) replace or add to the default ones."""
     spec = spec or StreamSpec()
     b = _Builder(completion, spec, rng)
     if delay_ms > 0:
         b.events.append(Wait(delay_ms))
-    headers = (*protocol.SSE_HEADERS, ("X-Generation-Id", completion.id))
+    own = {"X-Generation-Id": completion.id, **dict(extra_headers or {})}
+    headers = (*protocol.SSE_HEADERS, *own.items())
     b.events.append(Head(200, headers))
     if spec.events is not None:
         _play_events(b, spec.events, defaults)
@@ -239,9 +255,7 @@ def stream_response(
         _play_generated(b, defaults)
     if not b.ended:
         b.events.append(Close())
-    framing = spec.framing
-    coalesce = framing.split_every is None and framing.stall_after is None
-    return Timeline(tuple(b.events), stream=True, coalesce=coalesce)
+    return Timeline(tuple(b.events), stream=True)
 
 
 def _play_generated(b: _Builder, defaults: StreamDefaults) -> None:
@@ -394,22 +408,27 @@ def _finish_choice(completion: Completion, choice: protocol.Choice) -> dict[str,
 
 def _play_events(b: _Builder, events: tuple[StreamEvent, ...], defaults: StreamDefaults) -> None:
     role_sent = False
+    pace = _Pace(b, defaults)
     for event in events:
         if b.ended:
             return
         kind, value = event.kind, event.value
+        if (kind in _PIECE_KINDS or kind == "done") and pace.before_piece(kind == "done"):
+            return
         if kind == "comment":
             b.comment(str(value))
         elif kind == "wait_ms":
-            _wait(b, float(value))
+            pace.wait(float(value))
         elif kind in ("content", "reasoning", "refusal", "tool_call"):
             delta = _event_delta(kind, value)
             if not role_sent:
                 delta = {"role": "assistant", **delta}
                 role_sent = True
             b.data_text(b.completion.chunk_text([b.completion.delta_choice(0, delta)]))
+        elif kind == "data":
+            b.data_text(str(value))
         elif kind == "raw":
-            b.send(str(value).encode(), "raw")
+            b.send(value if isinstance(value, bytes) else str(value).encode(), "raw")
         elif kind == "error":
             b.error(value)
         elif kind == "finish":
@@ -430,6 +449,58 @@ def _play_events(b: _Builder, events: tuple[StreamEvent, ...], defaults: StreamD
         elif kind == "disconnect" and value is not False:
             b.events.append(Drop(reset=value == "reset"))
             b.ended = True
+        if kind in _PIECE_KINDS:
+            b.pieces_sent += 1
+    if not b.ended:
+        pace.before_piece(True)
+
+
+# Events that count as a chunk for error_after / disconnect_after over a hand-written (or
+# recorded) timeline.
+_PIECE_KINDS = frozenset({"content", "reasoning", "refusal", "tool_call", "data"})
+
+
+@dataclass
+class _Pace:
+    """The stream faults that apply over a hand-written or recorded timeline: error_after and
+    disconnect_after (counting its chunks), and ttft_ms, keepalive and interval_ms, which, when
+    given, replace the written waits before the first chunk and between chunks."""
+
+    b: _Builder
+    defaults: StreamDefaults
+    held_ms: float = 0.0
+    gaps: Iterator[float] | None = None
+
+    @property
+    def _first_phase(self) -> bool:
+        spec = self.b.spec
+        return self.b.pieces_sent == 0 and (spec.ttft_ms > 0 or spec.keepalive is not None)
+
+    @property
+    def _paced(self) -> bool:
+        return self.b.pieces_sent > 0 and self.b.spec.interval != Interval()
+
+    def wait(self, ms: float) -> None:
+        if self._first_phase or self._paced:
+            self.held_ms += ms  # replaced by the overlay's own wait before the next chunk
+        else:
+            _wait(self.b, ms)
+
+    def before_piece(self, final: bool) -> bool:
+        """Play the overlay's wait before a chunk (or the end); True when a fault ended it."""
+        b, spec = self.b, self.b.spec
+        if self._first_phase:
+            keepalive = spec.keepalive or KeepAlive(self.defaults.keepalive_text, 0.0)
+            total = spec.ttft_ms if spec.ttft_ms > 0 else self.held_ms
+            _wait_with_keepalive(b, total, keepalive.text, keepalive.every_ms)
+        elif self._paced and not final:
+            if self.gaps is None:
+                self.gaps = _intervals(spec.interval, b.rng)
+            _wait(b, next(self.gaps))
+        elif self.held_ms:
+            _wait(b, self.held_ms)
+        self.held_ms = 0.0
+        return _stop_before_piece(b)
 
 
 def _event_delta(kind: str, value: Any) -> dict[str, Any]:

@@ -6,10 +6,10 @@ not spell the content ...) raise `ScenarioError` with file:line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..regex import compile_regex
 from ..scenario import (
     ChoiceSpec,
     Match,
@@ -110,8 +110,8 @@ class Builder(StreamKeys):
 
     def check_regex(self, pattern: str, path: JsonPath) -> None:
         try:
-            compile_regex(pattern)
-        except ValueError as exc:
+            re.compile(pattern)
+        except re.error as exc:
             raise self.w.error(path, f"{self.w.name(path)}: bad regex {pattern!r}: {exc}") from None
 
     def check_template(self, text: str, path: JsonPath) -> str:
@@ -146,6 +146,12 @@ class Builder(StreamKeys):
             delay_ms=float(d.get("delay_ms", 0)),
             stream=self.stream(stream, path + ("stream",)) if stream is not None else None,
             system_fingerprint=d.get("system_fingerprint"),
+            headers={
+                name: self.header_value(value, path + ("headers", name))
+                for name, value in d.get("headers", {}).items()
+            },
+            body=d.get("body"),
+            ids=d.get("ids", "keep"),
         )
 
     def check_chunks(self, d: Mapping[str, Any], path: JsonPath) -> None:

@@ -38,6 +38,7 @@ class ErrorKeys:
             headers=headers,
             delay_ms=float(value.get("delay_ms", 0)),
             preset=value.get("preset"),
+            body=value.get("body"),
         )
 
     def header_value(self, value: Any, path: JsonPath) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,7 +43,11 @@ class StreamKeys(ErrorKeys):
             disconnect_after=_int(d.get("disconnect_after")),
             done=d.get("done", True),
             usage_chunk=d.get("usage_chunk"),
-            events=tuple(self.event(e) for e in events) if events is not None else None,
+            events=(
+                tuple(self.event(e, path + ("events", i)) for i, e in enumerate(events))
+                if events is not None
+                else None
+            ),
             framing=self.framing(d.get("framing", {})),
         )
 
@@ -80,9 +86,11 @@ class StreamKeys(ErrorKeys):
             )
         return Interval(min_ms=low, max_ms=high)
 
-    def event(self, d: Mapping[str, Any]) -> StreamEvent:
+    def event(self, d: Mapping[str, Any], path: JsonPath = ()) -> StreamEvent:
         kind, value = next(iter(d.items()))
-        if kind == "error":
+        if kind == "raw" and isinstance(value, Mapping):
+            value = self.base64_bytes(value["base64"], path + ("raw", "base64"))
+        elif kind == "error":
             value = self.error_body(value)
         elif kind == "tool_call":
             value = {
@@ -94,6 +102,12 @@ class StreamKeys(ErrorKeys):
         elif kind == "wait_ms":
             value = float(value)
         return StreamEvent(kind, value)
+
+    def base64_bytes(self, text: str, path: JsonPath) -> bytes:
+        try:
+            return base64.b64decode(text, validate=True)
+        except binascii.Error as exc:
+            raise self.w.error(path, f"{self.w.name(path)}: not base64: {exc}") from None
 
 
 def _int(value: Any) -> int | None:
