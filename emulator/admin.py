@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 from typing import Any
 
 from aiohttp import web
@@ -208,7 +209,8 @@ async def post_reset(request: web.Request) -> web.Response:
 
 
 async def get_health(request: web.Request) -> web.Response:
-    """Liveness, with a few counts."""
+    """Liveness, with a few counts, and which worker answered (`serve --workers N` runs N
+    processes, each with its own journal and counters)."""
     emulator = _admin(request)
     open_streams = sum(1 for t in emulator.open_tasks if not t.done())
     return web.json_response(
@@ -218,6 +220,11 @@ async def get_health(request: web.Request) -> web.Response:
             "scenarios": len(emulator.state.scenarios),
             "requests": len(emulator.journal),
             "open_streams": open_streams,
+            "worker": {
+                "index": emulator.config.worker,
+                "of": emulator.config.workers,
+                "pid": os.getpid(),
+            },
         }
     )
 

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from emulator import cli_record
@@ -96,12 +96,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--watch", action="store_true", help="reload scenario files when they change"
     )
     serve.add_argument("--log-level", default="INFO", help="logging level (default: %(default)s)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="N processes on one port (SO_REUSEPORT), each with its own journal and counters",
+    )
     validate = sub.add_parser(
         "validate", help="check scenario files and exit non-zero on any problem"
     )
     validate.add_argument("paths", nargs="+", metavar="PATH")
     cli_record.add_export(sub)
     return parser
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: 1 to 64")
+    return value
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -121,6 +138,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         max_body_bytes=args.max_body_bytes,
         watch=args.watch,
         validate=args.validate,
+        workers=args.workers,
     )
 
 
@@ -156,8 +174,12 @@ def serve(config: Config) -> int:
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if config.workers > 1:
+        from emulator.workers import serve_workers
+
+        return serve_workers(config, scenarios)
     try:
-        asyncio.run(_serve(config, scenarios))
+        asyncio.run(run_server(config, scenarios))
     except OSError as exc:
         print(
             f"error: cannot listen on {config.host}:{config.port}: {exc.strerror or exc}",
@@ -167,7 +189,15 @@ def serve(config: Config) -> int:
     return 0
 
 
-async def _serve(config: Config, scenarios: list[Scenario]) -> None:
+async def run_server(
+    config: Config,
+    scenarios: list[Scenario],
+    *,
+    reuse_port: bool = False,
+    on_ready: Callable[[str | None], None] | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM. Prints the base URL once listening, or, for a worker of
+    `serve --workers`, calls `on_ready(None)` instead (the parent prints it)."""
     from aiohttp import web
 
     from emulator.app import create_app
@@ -175,12 +205,15 @@ async def _serve(config: Config, scenarios: list[Scenario]) -> None:
     app = create_app(config, scenarios)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port)
+    site = web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port or None)
     await site.start()
     host, port = runner.addresses[0][:2]
     shown = f"[{host}]" if ":" in host else host
-    print(f"chat-emulator serving on http://{shown}:{port}", flush=True)
-    print(f"  OpenAI base_url: http://{shown}:{port}/v1", flush=True)
+    if on_ready is not None:
+        on_ready(None)
+    else:
+        print(f"chat-emulator serving on http://{shown}:{port}", flush=True)
+        print(f"  OpenAI base_url: http://{shown}:{port}/v1", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -191,7 +224,8 @@ async def _serve(config: Config, scenarios: list[Scenario]) -> None:
     finally:
         if watcher is not None:
             watcher.cancel()
-        print("chat-emulator stopping", flush=True)
+        if on_ready is None:
+            print("chat-emulator stopping", flush=True)
         await runner.cleanup()
 
 

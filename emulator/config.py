@@ -50,6 +50,9 @@ class Config:
     watch: bool = False
     # Extra model ids for GET /v1/models, beside the built-in list and the scenarios' models.
     models: tuple[str, ...] = ()
+    # `serve --workers N`: processes sharing the port; `worker` is this process's index (0-based).
+    workers: int = 1
+    worker: int = 0
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def replace(self, **changes: Any) -> Config:

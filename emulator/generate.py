@@ -121,10 +121,17 @@ class Generator:
     def _render(self, text: str, request: ChatRequest, draw: Draw, rng: random.Random) -> str:
         if "{{" not in text:
             return text
-        from emulator.templating import parse_template, template_context
+        from emulator.templating import TemplateTooLarge, parse_template, template_context
 
         ctx = template_context(request, draw.call_number, draw.scenario)
-        return parse_template(text).render(ctx, self.seeded_faker(rng))
+        try:
+            return parse_template(text).render(ctx, self.seeded_faker(rng))
+        except TemplateTooLarge as exc:  # the text echoes request data: it grows with the request
+            raise RequestError(
+                422,
+                f"scenario {draw.scenario!r}: {exc}; send a smaller request or echo less of it",
+                metadata={"scenario": draw.scenario, "limit_chars": exc.limit},
+            ) from None
 
     def _generated_content(self, request: ChatRequest, rng: random.Random) -> str:
         fmt = request.response_format_type

@@ -63,7 +63,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         except RequestError as exc:
             plan = error_timeline(exc)
         entry.status = plan.status
-        return await writer.play(request, plan, entry, start=start, time_scale=emulator.time_scale)
+        pacer = emulator.pacing()[0]
+        return await writer.play(
+            request, plan, entry, start=start, time_scale=emulator.time_scale, pacer=pacer
+        )
     except asyncio.CancelledError:
         entry.client_aborted = True
         entry.outcome = "client_aborted"
@@ -102,6 +105,7 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
 async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -> timeline.Timeline:
     api_key = check_auth(request, emulator)
     raw = await _read_body(request, emulator.config.max_body_bytes)
+    await emulator.pacing()[1].turn()  # one plan per loop iteration: due chunks go first
     body = parse_json_body(raw, request.headers.get("Content-Type"))
     entry.body = body
     entry.stream = body.get("stream") is True

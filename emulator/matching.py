@@ -1,24 +1,23 @@
 """Does a request satisfy a scenario's `match` block? Every criterion is checked, and each one that
 fails contributes a reason a person can act on (for strict-mode 404s and teardown reports).
 
-Operators on text: `equals`, `contains`, `regex` (`re.search`), `glob` (`fnmatch.fnmatchcase`,
-case-sensitive) and `absent` (the value is missing). A missing value fails every operator except
-`absent`. `body` is a recursive subset match: every key of an expected mapping must be present in
-the request with a matching value (extra request keys are fine); lists must be equal item by item
-(same length, each item matched the same way); scalars must be equal, and booleans never equal
-numbers (`true` is not `1`), while `0` equals `0.0`.
+Operators on text: `equals`, `contains`, `regex` (a search on RE2, linear time: `emulator.regex`),
+`glob` (`fnmatch.fnmatchcase`, case-sensitive) and `absent` (the value is missing). A missing
+value fails every operator except `absent`. `body` is a recursive subset match: every key of an
+expected mapping must be present in the request with a matching value (extra request keys are
+fine); lists must be equal item by item (same length, each item matched the same way); scalars
+must be equal, and booleans never equal numbers (`true` is not `1`), while `0` equals `0.0`.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .chatrequest import ChatRequest
+from .regex import compile_regex
 from .scenario import Match, TextMatcher
 
 MAX_SHOWN = 60
@@ -50,11 +49,6 @@ def shorten(value: Any, limit: int = MAX_SHOWN) -> str:
     return repr(value)
 
 
-@functools.lru_cache(maxsize=512)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def text_holds(matcher: TextMatcher, value: str | None) -> bool:
     """Whether `value` (None: missing) satisfies `matcher`."""
     if matcher.op == "absent":
@@ -67,7 +61,7 @@ def text_holds(matcher: TextMatcher, value: str | None) -> bool:
     if matcher.op == "contains":
         return expected in value
     if matcher.op == "regex":
-        return _compiled(expected).search(value) is not None
+        return compile_regex(expected).search(value) is not None
     if matcher.op == "glob":
         return fnmatch.fnmatchcase(value, expected)
     raise ValueError(f"unknown text operator {matcher.op!r}")

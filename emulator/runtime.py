@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from emulator.config import Config
 from emulator.generate import Generator
 from emulator.journal import Journal
+from emulator.pacer import Pacer, PlanningSlots
 from emulator.scenario import Scenario
 from emulator.state import ScenarioState
 from emulator.validation import RequestValidator
@@ -43,6 +44,14 @@ class Emulator:
         self.time_scale = config.time_scale
         self.open_tasks: set[asyncio.Task[object]] = set()
         self._serial = itertools.count(1)
+        self._pacing: tuple[asyncio.AbstractEventLoop, Pacer, PlanningSlots] | None = None
+
+    def pacing(self) -> tuple[Pacer, PlanningSlots]:
+        """The running loop's pacer and planning slots (made on first use on that loop)."""
+        loop = asyncio.get_running_loop()
+        if self._pacing is None or self._pacing[0] is not loop:
+            self._pacing = (loop, Pacer(loop), PlanningSlots(loop))
+        return self._pacing[1], self._pacing[2]
 
     def next_serial(self) -> int:
         return next(self._serial)

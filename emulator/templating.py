@@ -14,6 +14,10 @@ from the end) of the context built by `template_context`: there is no eval and n
 access into Python objects. A missing value (absent key, index out of range, JSON null) renders as
 "" ; strings render as they are, other values (numbers, booleans, lists, dicts) as compact JSON.
 A lone `}}` is ordinary text, so JSON content needs no escaping.
+
+Output is capped at MAX_OUTPUT_CHARS: a template that echoes request data many times grows with
+the request, and rendering stops (TemplateTooLarge) as soon as the cap is passed, so the work
+done is bounded by the cap plus one expression's value, whatever the template and the request.
 """
 
 from __future__ import annotations
@@ -97,11 +101,23 @@ FILTERS: Mapping[str, Callable[[str, Any], str]] = {
     "json": lambda _text, value: json.dumps(value, ensure_ascii=False, separators=(",", ":")),
 }
 
+MAX_OUTPUT_CHARS = 4 * 1024 * 1024
+
 Key = str | int
 _TOKEN = re.compile(
     r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<int>-?\d+)|'(?P<sq>[^']*)'|\"(?P<dq>[^\"]*)\""
     r"|(?P<punct>[.\[\]|]))"
 )
+
+
+class TemplateTooLarge(ValueError):
+    """A template's output passed `limit` characters (`MAX_OUTPUT_CHARS` unless given)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"the template's output passes {limit:,} characters, the limit of rendered text"
+        )
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -142,9 +158,25 @@ class Template:
         """True when the template has no expression that depends on the request or on Faker."""
         return all(isinstance(p, str) or p.literal is not None for p in self.parts)
 
-    def render(self, context: Mapping[str, Any], faker: Faker | None = None) -> str:
-        """The text with each expression replaced by its value in `context` (or from `faker`)."""
-        return "".join(p if isinstance(p, str) else p.render(context, faker) for p in self.parts)
+    def render(
+        self,
+        context: Mapping[str, Any],
+        faker: Faker | None = None,
+        limit: int = MAX_OUTPUT_CHARS,
+    ) -> str:
+        """The text with each expression replaced by its value in `context` (or from `faker`).
+
+        Raises TemplateTooLarge as soon as the output passes `limit` characters.
+        """
+        out: list[str] = []
+        size = 0
+        for part in self.parts:
+            text = part if isinstance(part, str) else part.render(context, faker)
+            size += len(text)
+            if size > limit:
+                raise TemplateTooLarge(limit)
+            out.append(text)
+        return "".join(out)
 
 
 def _walk(data: Any, path: tuple[Key, ...]) -> Any:
@@ -190,7 +222,9 @@ def parse_template(text: str) -> Template:
 
 
 def render_text(text: str, context: Mapping[str, Any], faker: Faker | None = None) -> str:
-    """Render a template string (parsed once and cached); text without `{{` comes back as is."""
+    """Render a template string (parsed once and cached); text without `{{` comes back as is.
+
+    Raises TemplateTooLarge past MAX_OUTPUT_CHARS characters of output."""
     if "{{" not in text:
         return text
     return parse_template(text).render(context, faker)

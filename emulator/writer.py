@@ -9,16 +9,19 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from emulator.journal import JournalEntry
+from emulator.pacer import Pacer
 from emulator.timeline import Close, Drop, Event, Head, Send, Timeline, Wait
 
 # Longest single sleep: a closed connection is noticed at least this often while waiting,
 # even when the server was started without handler cancellation.
 _POLL_S = 0.1
+# Send kinds that are whole SSE events, which may share a write with their neighbours.
+COALESCED = frozenset({"data", "comment", "done", "error"})
 
 
 class ClientGone(Exception):
@@ -33,9 +36,15 @@ async def play(
     start: float,
     time_scale: float = 1.0,
     clock: Callable[[], float] | None = None,
+    pacer: Pacer | None = None,
 ) -> web.StreamResponse:
     """Play `timeline` for `request`; record every event in `entry` with its time since `start`
-    (a wait is recorded when its deadline has passed, with its scheduled ms as data)."""
+    (a wait is recorded when its deadline has passed, with its scheduled ms as data).
+
+    Waits go through `pacer` (one timer for all streams) when given and the clock is the loop's.
+    A timeline marked `coalesce` sends consecutive whole events (data, comment, done, error) that
+    fall due at the same instant in one write: the same bytes at the same time, fewer writes;
+    split pieces and raw bytes always keep their own writes."""
     loop = asyncio.get_running_loop()
     now = clock or loop.time
     deadline = start
@@ -56,14 +65,19 @@ async def play(
     # Each event is journaled just before its bytes go out, so a client that has received them
     # (or the end of the response) finds them in the journal; one whose write fails is dropped.
     played = 0
+    events = timeline.events
     whole = _whole_body(timeline)
+    wait_until = pacer.wait_until if pacer is not None and clock is None else None
+    index = 0
     try:
-        for index, event in enumerate(timeline.events):
-            if index == whole and isinstance(event, Head):
-                return _whole_response(event, timeline.events[index + 1], record, entry, now, start)
+        while index < len(events):
+            event = events[index]
+            index += 1
+            if index - 1 == whole and isinstance(event, Head):
+                return _whole_response(event, events[index], record, entry, now, start)
             if isinstance(event, Wait):
                 deadline += event.ms / 1000 * time_scale
-                await _sleep_until(request, deadline, now)
+                await _sleep_until(request, deadline, now, wait_until)
                 record("wait", str(round(event.ms, 3)))  # the scheduled (unscaled) ms
             elif isinstance(event, Head):
                 record("head", str(event.status))
@@ -73,7 +87,19 @@ async def play(
                 if response is None:
                     raise RuntimeError("a timeline sent bytes before its head")
                 record(event.kind, event.data)
-                await response.write(event.data)
+                if not timeline.coalesce or event.kind not in COALESCED:
+                    await response.write(event.data)
+                else:
+                    # Whole events due at the same instant leave in one write (same bytes).
+                    parts = [event.data]
+                    while index < len(events):
+                        after = events[index]
+                        if not isinstance(after, Send) or after.kind not in COALESCED:
+                            break
+                        record(after.kind, after.data)
+                        parts.append(after.data)
+                        index += 1
+                    await response.write(parts[0] if len(parts) == 1 else b"".join(parts))
             elif isinstance(event, Close):
                 record("close")
                 entry.outcome = "completed"
@@ -137,14 +163,23 @@ async def _prepare(request: web.Request, head: Head) -> web.StreamResponse:
     return response
 
 
-async def _sleep_until(request: web.Request, deadline: float, now: Callable[[], float]) -> None:
+async def _sleep_until(
+    request: web.Request,
+    deadline: float,
+    now: Callable[[], float],
+    wait_until: Callable[[float], Awaitable[None]] | None,
+) -> None:
     while True:
         if _gone(request):
             raise ClientGone()
-        left = deadline - now()
+        at = now()
+        left = deadline - at
         if left <= 0:
             return
-        await asyncio.sleep(min(left, _POLL_S))
+        if wait_until is not None:
+            await wait_until(min(deadline, at + _POLL_S))
+        else:
+            await asyncio.sleep(min(left, _POLL_S))
 
 
 def _gone(request: web.Request) -> bool:

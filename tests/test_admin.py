@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -170,6 +171,7 @@ def test_health(server: EmulatorServer) -> None:
         "scenarios": 0,
         "requests": 1,
         "open_streams": 0,
+        "worker": {"index": 0, "of": 1, "pid": os.getpid()},
     }
 
 

@@ -37,8 +37,9 @@ from emulator.scenario import (
 )
 
 REPLY_KEYS = (
-    "choice_error, choices, content, delay_ms, finish_reason, model, native_finish_reason,"
-    " provider, reasoning, refusal, stream, system_fingerprint, tool_calls, usage"
+    "body, choice_error, choices, content, delay_ms, finish_reason, headers, ids, model,"
+    " native_finish_reason, provider, reasoning, refusal, stream, system_fingerprint, tool_calls,"
+    " usage"
 )
 STREAM_KEYS = (
     "chunking, chunks, disconnect_after, done, error, error_after, events, framing, interval_ms,"
@@ -149,7 +150,7 @@ BROKEN = [
     ),
     pytest.param(
         "name: a\nmatch:\n  last_user_message:\n    regex: '*oops'\nreply: {}\n",
-        "4: match.last_user_message.regex: bad regex '*oops': nothing to repeat at position 0",
+        "4: match.last_user_message.regex: bad regex '*oops': no argument for repetition operator: *",
         id="bad-regex",
     ),
     pytest.param(
@@ -159,14 +160,13 @@ BROKEN = [
     ),
     pytest.param(
         "name: a\nreply:\n  content: [unclosed\n",
-        "4: YAML syntax error: expected ',' or ']', but got '<stream end>'"
+        "4: YAML syntax error: did not find expected ',' or ']'"
         " (while parsing a flow sequence at line 3)",
         id="yaml-syntax",
     ),
     pytest.param(
         "name: a\nreply: {}\n  oops: 1\n",
-        "3: YAML syntax error: expected <block end>, but found '<block mapping start>'"
-        " (while parsing a block mapping at line 1)",
+        "3: YAML syntax error: did not find expected key (while parsing a block mapping at line 1)",
         id="yaml-indentation",
     ),
     pytest.param(
@@ -217,7 +217,7 @@ BROKEN = [
     ),
     pytest.param(
         "name: a\nreply:\n  stream:\n    events:\n      - content: a\n        done: true\n",
-        "5: reply.stream.events[0]: give exactly one of: comment, content, disconnect, done,"
+        "5: reply.stream.events[0]: give exactly one of: comment, content, data, disconnect, done,"
         " error, finish, raw, reasoning, refusal, tool_call, usage, wait_ms (got: content, done)",
         id="stream-event-two-keys",
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from emulator import tokens
@@ -80,3 +82,33 @@ def test_truncate_fits(limit: int) -> None:
 def test_long_input_is_linear() -> None:
     """A 100,000-character single-token run (quadratic in naive BPE) counts at once."""
     assert tokens.count("x" * 100_000) > 0
+
+
+def test_vocabulary_cache_round_trip(tmp_path: Path) -> None:
+    """The parsed vocabulary is written to the cache and read back identical, checked by hash."""
+    first = tokens.vocabulary(tmp_path)
+    (cached,) = tmp_path.iterdir()
+    assert cached.name.startswith("o200k_base-446a9538cb6c348e-")
+    assert tokens.vocabulary(tmp_path) == first
+    assert len(first) == tokens.O200K_RANKS
+
+
+def test_damaged_vocabulary_cache_is_ignored_and_rewritten(tmp_path: Path) -> None:
+    """A cache file whose bytes do not match its hash is not trusted: the shipped file is parsed
+    again and the cache rewritten."""
+    good = tokens.vocabulary(tmp_path)
+    (cached,) = tmp_path.iterdir()
+    data = bytearray(cached.read_bytes())
+    data[-10] ^= 0xFF
+    cached.write_bytes(bytes(data))
+    assert tokens._read_cache(cached) is None
+    assert tokens.vocabulary(tmp_path) == good
+    assert tokens._read_cache(cached) == good
+
+
+def test_unwritable_vocabulary_cache_is_not_an_error(tmp_path: Path) -> None:
+    """Where the cache cannot be written (a file stands where its folder should be), the
+    vocabulary still loads."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    assert len(tokens.vocabulary(blocker)) == tokens.O200K_RANKS

@@ -86,7 +86,15 @@ def check_unique(scenarios: Iterable[Scenario], existing: Iterable[Scenario] = (
 
 
 def load_text(text: str, source: str = "<string>") -> list[Scenario]:
-    """Scenarios from YAML (or JSON) text; `source` names it in error messages."""
+    """Scenarios from YAML (or JSON) text; `source` names it in error messages.
+
+    Raises ScenarioError (`source:line: message`) on any problem, including text over
+    MAX_FILE_BYTES (as UTF-8) like a file; parsing time and memory are linear in the text.
+    """
+    if len(text) * 4 > MAX_FILE_BYTES:  # cheap bound first: a character is at most 4 bytes
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(f"too large ({size} bytes; limit {MAX_FILE_BYTES})", source)
     data, lines = parse(text, source, json_mode=False)
     return _from_data(data, source, lines)
 
@@ -102,11 +110,13 @@ def load_data(data: Any, source: str = "<dict>") -> list[Scenario]:
 def _read(path: Path) -> str:
     source = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)  # never more than the limit in memory
+            size = len(raw) if len(raw) <= MAX_FILE_BYTES else os.fstat(file.fileno()).st_size
     except OSError as exc:
         raise ScenarioError(f"cannot read: {exc.strerror or exc}", source) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(f"file too large ({len(raw)} bytes; limit {MAX_FILE_BYTES})", source)
+        raise ScenarioError(f"file too large ({size} bytes; limit {MAX_FILE_BYTES})", source)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

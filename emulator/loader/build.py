@@ -6,10 +6,10 @@ not spell the content ...) raise `ScenarioError` with file:line.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..regex import compile_regex
 from ..scenario import (
     ChoiceSpec,
     Match,
@@ -110,8 +110,8 @@ class Builder(StreamKeys):
 
     def check_regex(self, pattern: str, path: JsonPath) -> None:
         try:
-            re.compile(pattern)
-        except re.error as exc:
+            compile_regex(pattern)
+        except ValueError as exc:
             raise self.w.error(path, f"{self.w.name(path)}: bad regex {pattern!r}: {exc}") from None
 
     def check_template(self, text: str, path: JsonPath) -> str:

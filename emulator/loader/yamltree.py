@@ -19,13 +19,19 @@ from ..errors import ScenarioError
 from .positions import JsonPath
 
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs")
+MAX_DEPTH = 100  # mappings and lists inside each other; keeps every walk of the data shallow
 
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
-class LineLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml is untyped
+# libyaml (C) composes in linear time and bounds nesting itself; PyYAML's own parser is ~10x
+# slower and recursive, so it is only the fallback where PyYAML was built without libyaml.
+_SafeBase = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
+class LineLoader(_SafeBase):  # type: ignore[misc,valid-type]  # yaml is untyped
     """A safe loader used only to compose nodes (and construct plain scalars)."""
 
 
@@ -66,6 +72,8 @@ class _Converter:
             raise self.fail(node, f"too many values (over {MAX_NODES}; aliases expanding?)")
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
+        if len(self.active) >= MAX_DEPTH:
+            raise self.fail(node, f"nested too deeply (over {MAX_DEPTH} levels of lists/mappings)")
         if id(node) in self.active:
             raise self.fail(node, "recursive alias: a value may not contain itself")
         self.active.add(id(node))
@@ -92,7 +100,7 @@ class _Converter:
         return value
 
     def _scalar_value(self, node: yaml.ScalarNode) -> Any:
-        if self.json_mode and node.style is None and node.tag != _TIMESTAMP_TAG:
+        if self.json_mode and not node.style and node.tag != _TIMESTAMP_TAG:  # plain: None or ""
             try:
                 return json.loads(node.value)  # NaN, Infinity and 1e999 are refused by the caller
             except ValueError:
@@ -131,7 +139,19 @@ class _Converter:
             seen[key_node.value] = line
 
 
+ONE_LINE_HINT = (
+    "; the text is a single line: `curl -d @file` removes a file's line breaks, "
+    "send it with `curl --data-binary @file`"
+)
+
+
 def parse(text: str, source: str, json_mode: bool) -> tuple[Any, dict[JsonPath, int]]:
+    """The data of one YAML (or, with `json_mode`, JSON) document and the line of each JSON path.
+
+    Raises ScenarioError (`source:line: message`) on a syntax error, an empty document, an
+    unsupported value, duplicate keys, recursive aliases, more than MAX_NODES values or more
+    than MAX_DEPTH levels of nesting. Time and memory are linear in the size of `text`.
+    """
     loader = LineLoader(text)
     try:
         node = loader.get_single_node()
@@ -145,6 +165,13 @@ def parse(text: str, source: str, json_mode: bool) -> tuple[Any, dict[JsonPath, 
         data = converter.convert(node, (), node.start_mark.line + 1)
         return data, converter.lines
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, source) from None
+        error = _yaml_error(exc, source)
+        if "\n" not in text.strip() and not json_mode:
+            error = ScenarioError(error.reason + ONE_LINE_HINT, source, error.line)
+        raise error from None
+    except RecursionError:  # only PyYAML's pure-Python composer recurses (libyaml bounds depth)
+        raise ScenarioError(
+            f"nested too deeply (over {MAX_DEPTH} levels of lists/mappings)", source
+        ) from None
     finally:
         loader.dispose()
