@@ -201,6 +201,7 @@ async def run_server(
     from aiohttp import web
 
     from emulator.app import create_app
+    from emulator.inspection import inspector_url
 
     app = create_app(config, scenarios)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0)
@@ -214,6 +215,8 @@ async def run_server(
     else:
         print(f"chat-emulator serving on http://{shown}:{port}", flush=True)
         print(f"  OpenAI base_url: http://{shown}:{port}/v1", flush=True)
+        inspector = inspector_url(f"http://{shown}:{port}", config.admin_token)
+        print(f"  inspector: {inspector}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

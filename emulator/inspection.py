@@ -22,6 +22,13 @@ _CURL_SKIPPED = ("host", "content-length", "connection", "accept-encoding", "use
 _CURL_SKIPPED_PREFIXES = ("x-stainless-",)
 
 
+def inspector_url(root: str, admin_token: str | None = None) -> str:
+    """The inspector page's URL on a server at `root` (scheme://host:port); with an admin token,
+    a placeholder where it goes (the page's `?token=` sets a cookie; the token is never shown)."""
+    url = f"{root}/_emulator/ui"
+    return url + "?token=<admin token>" if admin_token is not None else url
+
+
 def outcome(entry: JournalEntry) -> str:
     """How the request ended: `invalid` when it failed validation, else the journal's outcome
     (pending, completed, client_aborted, dropped, reset, failed)."""
@@ -61,8 +68,9 @@ def summary(entry: JournalEntry) -> dict[str, Any]:
 
 def timing(entry: JournalEntry) -> dict[str, Any]:
     """Every played event with its scheduled and actual time (ms since the request arrived),
-    the time to first byte after the head (`ttft_ms`), the gaps between data events, and where
-    the client aborted (`aborted_at_ms`, None when it did not).
+    the time to the first byte of the body (`first_byte_ms`: a keep-alive comment counts) and to
+    the first data event (`ttft_ms`; for a JSON reply, its body), the gaps between data events,
+    and where the client aborted (`aborted_at_ms`, None when it did not).
 
     An event's scheduled time is the sum of the waits before it (a wait's own, included), times
     the time scale it was played at: the writer sends each event at once after its wait's
@@ -82,10 +90,11 @@ def timing(entry: JournalEntry) -> dict[str, Any]:
             }
         )
     data_times = [e["t_ms"] for e in events if e["kind"] in ("data", "error", "done")]
-    first = next((e["t_ms"] for e in events if e["kind"] in BYTE_KINDS), None)
+    first_byte = next((e["t_ms"] for e in events if e["kind"] in BYTE_KINDS), None)
     return {
         "events": events,
-        "ttft_ms": first,
+        "first_byte_ms": first_byte,
+        "ttft_ms": data_times[0] if data_times else first_byte,
         "gaps_ms": [round(b - a, 3) for a, b in itertools.pairwise(data_times)],
         "aborted_at_ms": entry.duration_ms if entry.client_aborted else None,
         "time_scale": entry.time_scale,

@@ -23,6 +23,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from emulator.inspection import inspector_url
+
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
     from multiprocessing.queues import Queue
@@ -81,6 +83,8 @@ def serve_workers(config: Config, scenarios: Sequence[Scenario]) -> int:
             flush=True,
         )
         print(f"  OpenAI base_url: http://{shown}:{port}/v1", flush=True)
+        inspector = inspector_url(f"http://{shown}:{port}", config.admin_token)
+        print(f"  inspector: {inspector} (each worker shows its own journal)", flush=True)
         stop.wait(workers)
         print("chat-emulator stopping", flush=True)
         return 0

@@ -25,6 +25,34 @@ def start(*args: str) -> tuple[subprocess.Popen[str], str]:
     return proc, first.split()[-1]
 
 
+def test_serve_prints_the_inspector_url() -> None:
+    """serve prints the base_url and the inspector page's URL, which serves the page."""
+    proc, url = start()
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == f"OpenAI base_url: {url}/v1"
+        assert proc.stdout.readline().strip() == f"inspector: {url}/_emulator/ui"
+        with urllib.request.urlopen(url + "/_emulator/ui", timeout=10) as resp:
+            assert b"chat-emulator inspector" in resp.read()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+
+
+def test_serve_prints_a_token_placeholder_not_the_token() -> None:
+    """With an admin token, the inspector URL shows where the token goes, never the token."""
+    proc, url = start("--admin-token", "s3cret")
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        line = proc.stdout.readline().strip()
+        assert line == f"inspector: {url}/_emulator/ui?token=<admin token>"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    assert "s3cret" not in out
+
+
 def test_serve_answers_and_stops_on_sigterm() -> None:
     """serve prints its URL, answers a request, logs one line per request, exits 0 on SIGTERM."""
     proc, url = start("--seed", "3")

@@ -252,7 +252,8 @@ def test_detail_of_a_stream_has_scheduled_and_actual_times(server: EmulatorServe
     assert waits == [20.0, 35.0, 50.0]  # 40, 30, 30 ms at half speed
     for event in timing["events"]:
         assert event["t_ms"] >= event["scheduled_ms"]
-    assert timing["ttft_ms"] == timing["events"][1]["t_ms"]  # the keep-alive comment
+    assert timing["first_byte_ms"] == timing["events"][1]["t_ms"]  # the keep-alive comment
+    assert timing["ttft_ms"] == timing["events"][3]["t_ms"]  # the first data event
     assert len(timing["gaps_ms"]) == sum(1 for k in kinds if k in ("data", "done")) - 1
     assert timing["time_scale"] == 0.5
     assert detail["reply"]["choices"][0]["content"] == text == "one two three"

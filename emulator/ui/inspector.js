@@ -25,7 +25,7 @@ function h(tag, attrs, ...children) {
     else if (key === "text") el.textContent = value;
     else el.setAttribute(key, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : String(child));
   }
@@ -38,7 +38,7 @@ function s(tag, attrs, ...children) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value !== null && value !== undefined) el.setAttribute(key, value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== null && child !== undefined) el.append(child instanceof Node ? child : String(child));
   }
   return el;
@@ -145,7 +145,7 @@ function listRow(row) {
   },
   h("td", {}, row.seq),
   h("td", {}, time),
-  h("td", { title: row.path }, `${row.method} ${row.path}${row.stream ? " (stream)" : ""}`),
+  h("td", { title: `${row.method} ${row.path}` }, `${row.method} ${row.path}${row.stream ? " (stream)" : ""}`),
   h("td", { title: row.model || "" }, row.model || "–"),
   h("td", { title: row.scenario || "" }, row.scenario || "–"),
   h("td", { class: statusClass }, row.status || "–"),
@@ -211,7 +211,7 @@ async function showDetail(seq) {
   }
   if (state.selected !== seq) return;
   state.detail = detail;
-  pane.replaceChildren(...renderDetail(detail));
+  pane.replaceChildren(...renderDetail(detail).flat(Infinity).filter(Boolean));
 }
 
 function renderDetail(d) {
@@ -227,8 +227,8 @@ function renderDetail(d) {
     overview(d),
     problems(d),
     matching(d),
-    replySection(d),
     timelineSection(d),
+    replySection(d),
     h("h3", {}, "Request headers"),
     keyValues(Object.entries(d.headers)),
     h("h3", {}, "Request body"),
@@ -237,17 +237,17 @@ function renderDetail(d) {
 }
 
 function overview(d) {
-  const rows = [
-    ["started", new Date(d.started_at * 1000).toISOString()],
+  const facts = [
+    ["started", new Date(d.started_at * 1000).toISOString().replace("T", " ").slice(0, 23)],
     ["duration", `${ms(d.duration_ms)} ms`],
     ["stream", d.stream ? "yes" : "no"],
     ["model", d.summary.model || "–"],
     ["session", d.summary.session || "–"],
-    ["generation id", d.generation_id || "–"],
+    ["generation", d.generation_id || "–"],
   ];
-  if (d.client_aborted) rows.push(["client aborted", `after ${d.aborted_after} events`]);
-  if (d.error) rows.push(["server error", d.error]);
-  return keyValues(rows);
+  if (d.client_aborted) facts.push(["client aborted", `after ${d.aborted_after} events`]);
+  if (d.error) facts.push(["server error", d.error]);
+  return h("div", { class: "stats overview" }, facts.map(([k, v], i) => [i ? " · " : "", `${k} `, h("b", {}, v)]));
 }
 
 function keyValues(rows) {
@@ -358,7 +358,8 @@ function timelineSection(d) {
   return [
     h("h3", {}, d.stream ? "Stream timeline" : "Timeline"),
     h("div", { class: "stats", id: "timing" },
-      "first byte (TTFT): ", h("b", {}, `${ms(t.ttft_ms)} ms`), " · ", gapText,
+      "TTFT (first data event): ", h("b", {}, `${ms(t.ttft_ms)} ms`),
+      " · first byte: ", h("b", {}, `${ms(t.first_byte_ms)} ms`), " · ", gapText,
       " · most late: ", h("b", {}, `${ms(Math.max(...late))} ms`),
       t.time_scale !== 1 ? ` · time scale ${t.time_scale}` : "",
       t.aborted_at_ms !== null ? [" · ", h("b", {}, `client aborted at ${ms(t.aborted_at_ms)} ms`)] : ""),
@@ -388,7 +389,8 @@ function timelineSvg(t, d) {
   }
   if (t.ttft_ms !== null) {
     svg.append(s("line", { class: "ttft", x1: x(t.ttft_ms), x2: x(t.ttft_ms), y1: 16, y2: ROW_ACTUAL + 14 }),
-      s("text", { class: "ttft-label", x: x(t.ttft_ms) + 3, y: 14 }, `TTFT ${ms(t.ttft_ms)} ms`));
+      s("text", { class: "ttft-label", x: x(t.ttft_ms) + (x(t.ttft_ms) > W * 0.8 ? -3 : 3), y: 14,
+        "text-anchor": x(t.ttft_ms) > W * 0.8 ? "end" : "start" }, `TTFT ${ms(t.ttft_ms)} ms`));
   }
   if (t.aborted_at_ms !== null) {
     svg.append(s("line", { class: "abort", id: "abort-line", x1: x(t.aborted_at_ms), x2: x(t.aborted_at_ms), y1: 16, y2: ROW_ACTUAL + 14 }),
@@ -436,7 +438,8 @@ function eventsTable(t) {
 
 function output(title, text, filename) {
   const box = $("#action-output");
-  const parts = [h("div", { class: "stats" }, title)];
+  const parts = [h("div", { class: "stats" },
+    h("button", { class: "close", type: "button", title: "close", onclick: () => box.replaceChildren() }, "×"), " ", title)];
   if (filename) {
     const url = URL.createObjectURL(new Blob([text], { type: "text/yaml" }));
     parts[0].append(" ", h("a", { href: url, download: filename, id: "download" }, `download ${filename}`));
