@@ -45,13 +45,21 @@ Event = dict[str, Any]
 # --- wire bytes → events -----------------------------------------------------------------------
 
 
+def raw_event(data: bytes) -> Event:
+    """`raw`: the bytes as text, or `{base64: ...}` when they are not UTF-8."""
+    try:
+        return {"raw": data.decode()}
+    except UnicodeDecodeError:
+        return {"raw": {"base64": base64.b64encode(data).decode("ascii")}}
+
+
 def wire_event(data: bytes, line_ending: str = "\n") -> Event:
     """The event that writes exactly `data` under `line_ending` framing: `comment`, `done`,
     `data` (one SSE event of one data line), or `raw` for anything else."""
     try:
         text = data.decode()
     except UnicodeDecodeError:
-        return {"raw": {"base64": base64.b64encode(data).decode("ascii")}}
+        return raw_event(data)
     end = line_ending * 2
     if text.endswith(end):
         line = text[: -len(end)]

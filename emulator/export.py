@@ -20,6 +20,7 @@ from emulator.capture import (
     dump_yaml,
     headers_that_matter,
     line_ending_of,
+    raw_event,
     request_match,
     steps_scenario,
     wait_event,
@@ -115,12 +116,14 @@ def _error_message(body: str, status: int) -> str:
 
 
 def _stream(rest: Sequence[_Played], headers: dict[str, str], delay: float) -> dict[str, Any]:
-    sends = [p.exact for p in rest if p.kind in _STREAM_KINDS]
+    sends = [p.exact for p in rest if p.kind in _STREAM_KINDS and p.kind != "raw"]
     eol = line_ending_of(sends)
     events: list[dict[str, Any]] = []
     for p in rest:
         if p.kind == "wait":
             events.append(wait_event(float(p.data)))
+        elif p.kind == "raw":  # written on its own, not as an event that may share a write
+            events.append(raw_event(p.exact))
         elif p.kind in _STREAM_KINDS:
             events.append(wire_event(p.exact, eol))
         elif p.kind in ("drop", "reset"):
