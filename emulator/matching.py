@@ -12,7 +12,7 @@ must be equal, and booleans never equal numbers (`true` is not `1`), while `0` e
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,29 +67,34 @@ def text_holds(matcher: TextMatcher, value: str | None) -> bool:
     raise ValueError(f"unknown text operator {matcher.op!r}")
 
 
-def _text_reason(label: str, matcher: TextMatcher, value: str | None, shown: str) -> str | None:
+def _text_reason(
+    label: str, matcher: TextMatcher, value: str | None, shown: Callable[[], str]
+) -> str | None:
     if text_holds(matcher, value):
         return None
     if matcher.op == "absent":
-        return f"{label} is present (was: {shown}), expected absent"
+        return f"{label} is present (was: {shown()}), expected absent"
     verb = _VERBS.get(matcher.op, matcher.op)
     if value is None:
         return f"{label} is missing, expected to {verb} {shorten(matcher.value)}"
-    return f"{label} does not {verb} {shorten(matcher.value)} (was: {shown})"
+    return f"{label} does not {verb} {shorten(matcher.value)} (was: {shown()})"
 
 
 def _text(label: str, matcher: TextMatcher | None, value: str | None) -> list[str]:
     if matcher is None:
         return []
-    reason = _text_reason(label, matcher, value, shorten(value))
+    reason = _text_reason(label, matcher, value, lambda: shorten(value))
     return [reason] if reason else []
 
 
 def _api_key(matcher: TextMatcher | None, key: str | None) -> list[str]:
     if matcher is None:
         return []
+
     # Show only a prefix of the key the client sent: reasons end up in logs and reports.
-    shown = repr(key[:8] + "...") if key is not None and len(key) > 8 else repr(key)
+    def shown() -> str:
+        return repr(key[:8] + "...") if key is not None and len(key) > 8 else repr(key)
+
     reason = _text_reason("api_key", matcher, key, shown)
     return [reason] if reason else []
 
@@ -183,21 +188,42 @@ def _response_format(expected: str | None, actual: str | None) -> list[str]:
     return _equal_choice("response_format", expected, actual or "text")
 
 
+def _criteria(match: Match, request: ChatRequest) -> Iterator[list[str]]:
+    """The reasons of each criterion `match` sets, one list per criterion (empty: it holds),
+    worked out one at a time and in order, so a caller can stop at the first that fails."""
+    if match.model is not None:
+        model = request.body.get("model")
+        yield _text("model", match.model, model if isinstance(model, str) else None)
+    yield _flag("stream", match.stream, request.stream)
+    if match.headers:
+        yield _headers(match.headers, request.headers)
+    if match.last_user_message is not None:
+        yield _text("last_user_message", match.last_user_message, request.last_user_message)
+    if match.system_message is not None:
+        yield _text("system_message", match.system_message, request.system_message)
+    if match.any_message is not None:
+        yield _any_message(match.any_message, request.message_texts)
+    if match.tools is not None:
+        yield _tools(match.tools, request.tool_names)
+    if match.tool_choice is not None:
+        yield _equal_choice("tool_choice", match.tool_choice, request.tool_choice)
+    if match.has_tool_result is not None:
+        yield _has_tool_result(match.has_tool_result, request.has_tool_result)
+    if match.response_format is not None:
+        yield _response_format(match.response_format, request.response_format_type)
+    if match.body is not None:
+        yield subset_reasons(match.body, request.body)
+    if match.api_key is not None:
+        yield _api_key(match.api_key, request.api_key)
+
+
+def matches(match: Match, request: ChatRequest) -> bool:
+    """Whether every criterion of `match` holds. Stops at the first that fails and words no
+    reason: the hot path of selection (reasons are worked out only when someone reads them)."""
+    return not any(_criteria(match, request))
+
+
 def match_request(match: Match, request: ChatRequest) -> MatchResult:
     """Check every criterion of `match` against `request`; collect the reason of each failure."""
-    model = request.body.get("model")
-    reasons = [
-        *_text("model", match.model, model if isinstance(model, str) else None),
-        *_flag("stream", match.stream, request.stream),
-        *_headers(match.headers, request.headers),
-        *_text("last_user_message", match.last_user_message, request.last_user_message),
-        *_text("system_message", match.system_message, request.system_message),
-        *_any_message(match.any_message, request.message_texts),
-        *_tools(match.tools, request.tool_names),
-        *_equal_choice("tool_choice", match.tool_choice, request.tool_choice),
-        *_has_tool_result(match.has_tool_result, request.has_tool_result),
-        *_response_format(match.response_format, request.response_format_type),
-        *(subset_reasons(match.body, request.body) if match.body is not None else []),
-        *_api_key(match.api_key, request.api_key),
-    ]
+    reasons = [reason for found in _criteria(match, request) for reason in found]
     return MatchResult(not reasons, tuple(reasons))

@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from .chatrequest import ChatRequest
 from .errors import RequestError
 from .loader import check_unique
-from .matching import match_request
+from .matching import match_request, matches
 from .scenario import Response, Scenario
 
 FORCE_HEADER = "x-emulator-scenario"
@@ -30,14 +31,31 @@ class Selection:
     """What a request gets: a scenario and its step, or nothing (`response` None: default reply).
 
     `near_misses` are the scenarios checked before the winner that did not match (all of them
-    when none matched), highest priority first, each with the reasons it did not match.
+    when none matched), highest priority first, each with the reasons it did not match. They
+    are worked out when first read (from `missed` and `request`): selection itself only asks
+    whether each criterion holds and stops at the first that does not.
     """
 
     scenario: Scenario | None
     response: Response | None
     call_number: int = 0  # 1-based count of this scenario's calls, this one included
     forced: bool = False  # chosen by the X-Emulator-Scenario header
-    near_misses: tuple[NearMiss, ...] = ()
+    # A ready near miss, or a scenario whose reasons are worked out against `request`.
+    missed: tuple[NearMiss | Scenario, ...] = ()
+    request: ChatRequest | None = None
+
+    @cached_property
+    def near_misses(self) -> tuple[NearMiss, ...]:
+        return tuple(
+            miss
+            if isinstance(miss, tuple)
+            else (miss.name, match_request(miss.match, self._request()).reasons)
+            for miss in self.missed
+        )
+
+    def _request(self) -> ChatRequest:
+        assert self.request is not None, "a scenario near miss needs the request"
+        return self.request
 
 
 class ScenarioState:
@@ -103,17 +121,16 @@ class ScenarioState:
             forced = request.headers.get(FORCE_HEADER)
             if forced is not None:
                 return self._forced(forced.strip(), admit)
-            misses: list[NearMiss] = []
+            misses: list[NearMiss | Scenario] = []
             for scenario in self._by_priority:
-                result = match_request(scenario.match, request)
-                if not result.ok:
-                    misses.append((scenario.name, result.reasons))
+                if not matches(scenario.match, request):
+                    misses.append(scenario)
                     continue
-                selection = self._consume(scenario, False, tuple(misses), admit)
+                selection = self._consume(scenario, False, tuple(misses), admit, request)
                 if selection is not None:
                     return selection
                 misses.append((scenario.name, (_exhausted(self._counts[scenario.name]),)))
-            return Selection(None, None, near_misses=tuple(misses))
+            return Selection(None, None, missed=tuple(misses), request=request)
 
     def _forced(self, name: str, admit: Admit | None) -> Selection:
         scenario = next((s for s in self._scenarios if s.name == name), None)
@@ -137,8 +154,9 @@ class ScenarioState:
         self,
         scenario: Scenario,
         forced: bool,
-        misses: tuple[NearMiss, ...],
+        misses: tuple[NearMiss | Scenario, ...],
         admit: Admit | None = None,
+        request: ChatRequest | None = None,
     ) -> Selection | None:
         count = self._counts.get(scenario.name, 0)
         step = scenario.step(count)
@@ -147,7 +165,7 @@ class ScenarioState:
         if admit is not None:
             admit(scenario)
         self._counts[scenario.name] = count + 1
-        return Selection(scenario, step, count + 1, forced, misses)
+        return Selection(scenario, step, count + 1, forced, misses, request)
 
 
 def _exhausted(calls: int) -> str:
