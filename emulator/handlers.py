@@ -154,7 +154,7 @@ def _compile(
     response: Response, chat: ChatRequest, draw: Draw, emulator: Emulator, entry: JournalEntry
 ) -> timeline.Timeline:
     if isinstance(response, ErrorReply):
-        return timeline.error_response(response)
+        return timeline.error_response(response, chat.model, draw.created)
     if isinstance(response, Fault):
         return timeline.fault_response(response)
     completion = emulator.generator.completion(response, chat, draw)

@@ -88,12 +88,17 @@ class Completion:
 
     # --- non-streaming body (PROTOCOL §3; key order as in real router bodies) ---
     def to_json(self) -> dict[str, Any]:
+        """The non-streaming body (spec schema ChatResult): `system_fingerprint` always present,
+        null unless scripted."""
         body: dict[str, Any] = self._head("chat.completion")
+        body["system_fingerprint"] = self.system_fingerprint
         body["choices"] = [self._choice_json(c) for c in self.choices]
         body["usage"] = dict(self.usage)
         return body
 
     def _head(self, obj: str) -> dict[str, Any]:
+        """id, provider, model, object, created; a stream chunk (spec schema ChatStreamChunk)
+        carries `system_fingerprint` only as a string."""
         head: dict[str, Any] = {
             "id": self.id,
             "provider": self.provider,

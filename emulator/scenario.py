@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.errors import error_object
+
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
 AFTER_SEQUENCE = ("repeat_last", "cycle", "fall_through")
 ID_MODES = ("keep", "regenerate")
@@ -66,17 +68,16 @@ class Match:
 
 @dataclass(frozen=True)
 class ErrorBody:
-    """The inner error object `{code, message, metadata?}` (HTTP, in-band or per choice)."""
+    """The inner error object `{code, message, metadata, availability?}` (HTTP, in-band or per
+    choice). `metadata.error_type` is derived from `code` unless the metadata sets it."""
 
     code: int
     message: str
     metadata: Mapping[str, Any] | None = None
+    availability: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.metadata is not None:
-            out["metadata"] = dict(self.metadata)
-        return out
+        return error_object(self.code, self.message, self.metadata, self.availability)
 
 
 @dataclass(frozen=True)
@@ -203,8 +204,20 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """The router's own rate limit (limits docs): sent as X-RateLimit-Limit (requests),
+    X-RateLimit-Remaining and X-RateLimit-Reset (unix ms: the response's time + `reset_ms`)."""
+
+    limit: int
+    remaining: int = 0
+    reset_ms: int = 60_000
+
+
+@dataclass(frozen=True)
 class ErrorReply:
-    """An HTTP error in the router's envelope, `code` = `status`."""
+    """An HTTP error in the router's envelope, `code` = `status`. `availability` (a model
+    availability error) goes beside code and message; an empty `requested_models` list in it is
+    filled with the request's model."""
 
     status: int
     message: str
@@ -213,6 +226,12 @@ class ErrorReply:
     delay_ms: float = 0.0
     preset: str | None = None
     body: str | None = None  # the exact body to send instead of the envelope (recorded errors)
+    availability: Mapping[str, Any] | None = None
+    rate_limit: RateLimit | None = None
+
+    def inner(self) -> ErrorBody:
+        """The inner error object this reply sends."""
+        return ErrorBody(self.status, self.message, self.metadata, self.availability)
 
 
 @dataclass(frozen=True)

@@ -84,9 +84,9 @@ class StreamDefaults:
     keepalive_ms: float = 0.0
 
 
-DEFAULT_STREAM_ERROR = ErrorBody(
-    502, "Provider returned error", {"provider_name": None, "raw": "upstream connection reset"}
-)
+# The default mid-stream error (errors-and-debugging docs "Mid-stream errors"): a provider that
+# went away after the first token; metadata becomes {"error_type": "provider_unavailable"}.
+DEFAULT_STREAM_ERROR = ErrorBody(502, "Provider returned error")
 
 
 # --- JSON, errors and faults -----------------------------------------------------------------
@@ -119,11 +119,41 @@ def body_response(
     return Timeline(tuple(events))
 
 
-def error_response(error: ErrorReply) -> Timeline:
-    if error.body is not None:
-        return body_response(error.status, error.body, error.headers, error.delay_ms)
-    body = ErrorBody(error.status, error.message, error.metadata).to_json()
-    return json_response(error.status, {"error": body}, error.headers, error.delay_ms)
+def error_response(
+    error: ErrorReply,
+    model: str | None = None,
+    created: int = 0,
+    router_metadata: Mapping[str, Any] | None = None,
+) -> Timeline:
+    """An HTTP error in the router's envelope (errors-and-debugging docs): `metadata.error_type`
+    always, `availability` with `requested_models` filled with `model` when the reply leaves it
+    out, X-RateLimit-* headers for the router's own 429 (Reset: `created` s + the window, in unix
+    ms), and `openrouter_metadata` beside `error` when given."""
+    body: dict[str, Any] = {"error": error_body(error.inner(), model)}
+    if router_metadata is not None:
+        body["openrouter_metadata"] = dict(router_metadata)
+    headers = dict(error.headers)
+    if error.rate_limit is not None:
+        limit = error.rate_limit
+        headers.setdefault("X-RateLimit-Limit", str(limit.limit))
+        headers.setdefault("X-RateLimit-Remaining", str(limit.remaining))
+        headers.setdefault("X-RateLimit-Reset", str(created * 1000 + limit.reset_ms))
+    return json_response(error.status, body, headers, error.delay_ms)
+
+
+def error_body(error: ErrorBody, model: str | None = None) -> dict[str, Any]:
+    """The inner error object of `error`, an availability error's `requested_models` filled
+    with `model` when the scenario leaves it out."""
+    out = error.to_json()
+    availability = out.get("availability")
+    if isinstance(availability, dict) and model and not availability.get("requested_models"):
+        keys = list(availability)
+        availability["requested_models"] = [model]
+        # The docs' order: code, retryable, retry_after?, requested_models, ..., docs_url
+        order = [k for k in keys if k in ("code", "retryable", "retry_after")]
+        order += ["requested_models"] + [k for k in keys if k not in order]
+        out["availability"] = {k: availability[k] for k in order}
+    return out
 
 
 def fault_response(fault: Fault) -> Timeline:
@@ -231,7 +261,11 @@ class _Builder:
             self.send(protocol.sse_data(protocol.DONE, self.eol), "done")
 
     def error(self, error: ErrorBody | Mapping[str, Any]) -> None:
-        body = error.to_json() if isinstance(error, ErrorBody) else dict(error)
+        body = (
+            error_body(error, self.completion.model)
+            if isinstance(error, ErrorBody)
+            else dict(error)
+        )
         self.data(self.completion.error_chunk(body), "error")
 
 

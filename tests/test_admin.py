@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from wire import RawResponse, chat, request
 
+from emulator.errors import error_type_for
 from emulator.testing import EmulatorServer
 
 GREETING = "name: greeting\nmatch:\n  last_user_message: Hi\nreply:\n  content: Hello!\n"
@@ -109,7 +110,7 @@ def test_error_metadata_names_source_and_line(server: EmulatorServer) -> None:
     response = post_yaml(server, "name: a\nreply:\n  contnt: x\n", "?source=mine.yaml")
     error = response.json()["error"]
     assert error["message"].startswith("mine.yaml:3: ")
-    assert error["metadata"] == {"source": "mine.yaml", "line": 3}
+    assert error["metadata"] == {"error_type": "invalid_request", "source": "mine.yaml", "line": 3}
 
 
 def test_get_requests_is_the_journal_filtered_by_scenario(server: EmulatorServer) -> None:
@@ -198,7 +199,13 @@ def test_rejected_admin_requests_name_the_problem(
     """Every rejected admin request is a 4xx in the router's envelope saying what is wrong."""
     response = admin(server, method, path)
     assert 400 <= response.status < 500
-    assert response.json() == {"error": {"code": response.status, "message": message}}
+    assert response.json() == {
+        "error": {
+            "code": response.status,
+            "message": message,
+            "metadata": {"error_type": error_type_for(response.status)},
+        }
+    }
 
 
 @pytest.mark.parametrize(
@@ -221,7 +228,9 @@ def test_admin_token(
     response = admin(server, "GET", "health", headers={"Authorization": authorization})
     assert response.status == status
     if message is not None:
-        assert response.json() == {"error": {"code": 401, "message": message}}
+        assert response.json() == {
+            "error": {"code": 401, "message": message, "metadata": {"error_type": "authentication"}}
+        }
 
 
 def test_admin_token_does_not_guard_the_router_api(

@@ -186,7 +186,13 @@ def test_rate_limited_then_ok_example(server: EmulatorServer) -> None:
     body = {"model": "openai/gpt-4o", "messages": say("Weather?")}
     first = request(server.url, body=body, headers=headers)
     assert first.status == 429 and first.headers["retry-after"] == "1"
-    assert first.json() == {"error": {"code": 429, "message": "Rate limit exceeded"}}
+    assert first.json() == {
+        "error": {
+            "code": 429,
+            "message": "Rate limit exceeded",
+            "metadata": {"error_type": "rate_limit_exceeded"},
+        }
+    }
     assert content(request(server.url, body=body, headers=headers)) == "It is sunny in Paris."
 
 
@@ -302,7 +308,13 @@ def test_error_override_example(server: EmulatorServer) -> None:
     server.add(example("custom-rate-limit"))
     response = chat(server.url)
     assert response.status == 429
-    assert response.json() == {"error": {"code": 429, "message": "Slow down"}}
+    assert response.json() == {
+        "error": {
+            "code": 429,
+            "message": "Slow down",
+            "metadata": {"error_type": "rate_limit_exceeded"},
+        }
+    }
     assert response.headers["retry-after"] == "7"
     assert response.headers["x-ratelimit-remaining"] == "0"
 
@@ -315,7 +327,7 @@ def test_teapot_example(server: EmulatorServer) -> None:
     assert response.json()["error"] == {
         "code": 418,
         "message": "I'm a teapot",
-        "metadata": {"hint": "brew coffee elsewhere"},
+        "metadata": {"error_type": "invalid_request", "hint": "brew coffee elsewhere"},
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from wire import RawResponse, chat, request
 
+from emulator.errors import error_type_for
 from emulator.testing import EmulatorServer
 
 # Every field of PROTOCOL §10, in its order.
@@ -228,7 +229,13 @@ def test_rejected_lookups(
     response = request(server.url, method="GET", path=path, headers=headers)
     assert (response.status, response.json()) == (
         status,
-        {"error": {"code": status, "message": message}},
+        {
+            "error": {
+                "code": status,
+                "message": message,
+                "metadata": {"error_type": error_type_for(status)},
+            }
+        },
     )
 
 

@@ -29,6 +29,7 @@ from emulator.scenario import (
     Framing,
     Interval,
     KeepAlive,
+    RateLimit,
     Reply,
     SourceRef,
     StreamEvent,
@@ -452,6 +453,7 @@ def test_error_preset_string_and_overrides() -> None:
             headers={"Retry-After": "1", "X-Extra": "2"},
             delay_ms=5.0,
             preset="rate_limited",
+            rate_limit=RateLimit(20, 0, 60_000),
         ),
     )
 

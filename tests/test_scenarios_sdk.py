@@ -146,7 +146,8 @@ def test_retry_sequences(
 # --- every error preset ---------------------------------------------------------------------------
 
 PRESETS = [
-    ("bad_request", 400, openai.BadRequestError, "acme/not-a-model is not a valid model ID"),
+    ("bad_request", 400, openai.BadRequestError, "Invalid request parameters"),
+    ("model_not_found", 400, openai.BadRequestError, "acme/not-a-model is not a valid model ID"),
     ("unauthorized", 401, openai.AuthenticationError, "User not found."),
     ("invalid_api_key", 401, openai.AuthenticationError, "User not found."),
     ("no_auth", 401, openai.AuthenticationError, "No auth credentials found"),
@@ -184,10 +185,11 @@ def test_error_preset_raises_the_sdk_class(
 
 
 PRESET_METADATA = [
-    ("insufficient_credits", {"provider_name": None}, {}),
+    ("insufficient_credits", {"error_type": "payment_required"}, {}),
     (
         "moderation",
         {
+            "error_type": "content_policy_violation",
             "reasons": ["harassment"],
             "flagged_input": "you are a...idiot",
             "provider_name": "OpenAI",
@@ -195,9 +197,17 @@ PRESET_METADATA = [
         },
         {},
     ),
-    ("rate_limited", None, {"retry-after": "1"}),
-    ("provider_error", {"provider_name": "Google AI Studio"}, {}),
-    ("rate_limited_upstream", {"provider_name": "Chutes"}, {"retry-after": "1"}),
+    (
+        "rate_limited",
+        {"error_type": "rate_limit_exceeded"},
+        {"retry-after": "1", "x-ratelimit-limit": "20", "x-ratelimit-remaining": "0"},
+    ),
+    ("provider_error", {"error_type": "provider_unavailable", "provider_code": "INTERNAL"}, {}),
+    (
+        "rate_limited_upstream",
+        {"error_type": "rate_limit_exceeded", "provider_code": "rate_limited"},
+        {"retry-after": "1"},
+    ),
 ]
 
 
@@ -213,10 +223,7 @@ def test_error_preset_metadata_and_headers(
         create(server)
     body = caught.value.body
     assert isinstance(body, dict)
-    if metadata is None:
-        assert "metadata" not in body
-    else:
-        assert {k: body["metadata"][k] for k in metadata} == metadata
+    assert body["metadata"] == metadata
     for name, value in headers.items():
         assert caught.value.response.headers[name] == value
 
@@ -233,7 +240,11 @@ error:
 """)
     with pytest.raises(openai.RateLimitError, match=r"^Error code: 429 - Slow down$") as caught:
         create(server)
-    assert caught.value.body == {"code": 429, "message": "Slow down", "metadata": {"limit": 10}}
+    assert caught.value.body == {
+        "code": 429,
+        "message": "Slow down",
+        "metadata": {"error_type": "rate_limit_exceeded", "limit": 10},
+    }
     assert caught.value.response.headers["retry-after"] == "7"
     assert caught.value.response.headers["x-ratelimit-remaining"] == "0"
 
@@ -381,11 +392,7 @@ CHOICE_ERRORS = [
         {
             "code": 502,
             "message": "Provider returned error",
-            "metadata": {
-                "raw": '{"error":{"code":500,"message":"An internal error has occurred",'
-                '"status":"INTERNAL"}}',
-                "provider_name": "Google AI Studio",
-            },
+            "metadata": {"error_type": "provider_unavailable", "provider_code": "INTERNAL"},
         },
         id="preset",
     ),

@@ -114,6 +114,7 @@ def test_no_match_error_names_the_closest() -> None:
         "'far' (model does not match glob 'google/*' (was: 'openai/gpt-4o'), stream is false, expected true)"
     )
     assert error.envelope()["error"]["metadata"] == {
+        "error_type": "not_found",
         "near_misses": [
             {
                 "scenario": "far",
@@ -126,7 +127,7 @@ def test_no_match_error_names_the_closest() -> None:
                 "scenario": "near",
                 "reasons": ["model does not match glob 'anthropic/*' (was: 'openai/gpt-4o')"],
             },
-        ]
+        ],
     }
 
 

@@ -203,7 +203,11 @@ ERROR_YAML = (
 ERROR_JSON = {
     "code": 502,
     "message": "Provider returned error",
-    "metadata": {"provider_name": "X", "raw": "upstream connection reset"},
+    "metadata": {
+        "error_type": "provider_unavailable",
+        "provider_name": "X",
+        "raw": "upstream connection reset",
+    },
 }
 
 
@@ -341,7 +345,15 @@ EVENTS: list[tuple[str, str, Callable[[str], list[str]]]] = [
         '[{content: "Hi"}, {error: {code: 502, message: "upstream reset"}}]',
         lambda g: [
             "data: " + chunk(g, {**ROLE, "content": "Hi"}),
-            "data: " + error_chunk(g, {"code": 502, "message": "upstream reset"}),
+            "data: "
+            + error_chunk(
+                g,
+                {
+                    "code": 502,
+                    "message": "upstream reset",
+                    "metadata": {"error_type": "provider_unavailable"},
+                },
+            ),
         ],
     ),
     ("finish", "[{finish: length}]", lambda g: ["data: " + chunk(g, {}, "length", "length")]),

@@ -127,7 +127,7 @@ def check_error_after_content(server: EmulatorServer) -> None:
     assert data[-2]["error"] == {
         "code": 502,
         "message": "Provider returned error",
-        "metadata": {"provider_name": "Anthropic", "raw": "upstream connection reset"},
+        "metadata": {"error_type": "provider_unavailable", "provider_code": "connection_reset"},
     }
     assert data[-1] == "[DONE]"
     delivered: list[str] = []

@@ -106,7 +106,7 @@ def test_in_band_error_raises_api_error_after_content(
     assert info.value.body == {
         "code": 502,
         "message": ERROR_MESSAGE,
-        "metadata": {"provider_name": "X", "raw": "reset"},
+        "metadata": {"error_type": "provider_unavailable", "provider_name": "X", "raw": "reset"},
     }
     assert delivered == ["Once", " upon", " a"]
 

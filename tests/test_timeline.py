@@ -121,7 +121,10 @@ def test_error_after_ends_with_error_and_done() -> None:
     )
     data = sends(t)
     assert data[-2].startswith(b'data: {"id":"gen-1-x","object":"chat.completion.chunk"')
-    assert b'"error":{"code":502,"message":"boom"}' in data[-2]
+    assert (
+        b'"error":{"code":502,"message":"boom","metadata":{"error_type":"provider_unavailable"}}'
+        in data[-2]
+    )
     assert data[-1] == b"data: [DONE]\n\n"
     assert len(sends(t, "data")) == 3  # role + two pieces
     assert isinstance(t.events[-1], Close)

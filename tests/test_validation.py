@@ -150,10 +150,11 @@ def test_error_for_builds_the_router_envelope() -> None:
             "code": 400,
             "message": "temperature: must be at most 2",
             "metadata": {
+                "error_type": "invalid_request",
                 "errors": [
                     {"path": "temperature", "message": "must be at most 2"},
                     {"path": "n", "message": "must be at least 1"},
-                ]
+                ],
             },
         }
     }

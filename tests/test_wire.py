@@ -45,6 +45,7 @@ def test_non_stream_body_matches_example(server: EmulatorServer) -> None:
         "model": CLAUDE,
         "object": "chat.completion",
         "created": 1735689600,
+        "system_fingerprint": None,
         "choices": [
             {
                 "logprobs": None,
@@ -58,7 +59,16 @@ def test_non_stream_body_matches_example(server: EmulatorServer) -> None:
     }
     assert resp.status == 200
     assert without_id(resp.json()) == expected
-    assert list(resp.json()) == ["id", "provider", "model", "object", "created", "choices", "usage"]
+    assert list(resp.json()) == [
+        "id",
+        "provider",
+        "model",
+        "object",
+        "created",
+        "system_fingerprint",
+        "choices",
+        "usage",
+    ]
     assert resp.headers["content-type"].startswith("application/json")
     assert resp.headers["x-generation-id"] == resp.json()["id"]
 
@@ -269,7 +279,13 @@ def test_missing_auth_is_401_envelope(server: EmulatorServer) -> None:
     body = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
     resp = request(server.url, body=body, headers={"Authorization": None})  # type: ignore[dict-item]
     assert resp.status == 401
-    assert resp.json() == {"error": {"code": 401, "message": "No auth credentials found"}}
+    assert resp.json() == {
+        "error": {
+            "code": 401,
+            "message": "No auth credentials found",
+            "metadata": {"error_type": "authentication"},
+        }
+    }
 
 
 def test_unknown_route_is_404_envelope(server: EmulatorServer) -> None:

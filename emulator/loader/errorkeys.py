@@ -39,6 +39,8 @@ class ErrorKeys:
             delay_ms=float(value.get("delay_ms", 0)),
             preset=value.get("preset"),
             body=value.get("body"),
+            availability=base.availability,
+            rate_limit=base.rate_limit,
         )
 
     def header_value(self, value: Any, path: JsonPath) -> str:
@@ -63,6 +65,7 @@ class ErrorKeys:
             code=int(value.get("code", base.code)),
             message=value.get("message", base.message),
             metadata=value.get("metadata", base.metadata),
+            availability=base.availability,
         )
 
     def fault(self, value: Any, path: JsonPath) -> Fault:
