@@ -97,7 +97,10 @@ def test_unknown_file_is_a_404_listing_the_files(server: EmulatorServer) -> None
     assert response.status == 404
     error = response.json()["error"]
     assert error["message"] == "no inspector file 'secret.py'; the page is at /_emulator/ui"
-    assert error["metadata"] == {"files": ["index.html", "inspector.css", "inspector.js"]}
+    assert error["metadata"] == {
+        "error_type": "not_found",
+        "files": ["index.html", "inspector.css", "inspector.js"],
+    }
 
 
 # --- the admin token -----------------------------------------------------------------------------
