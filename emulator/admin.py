@@ -1,4 +1,5 @@
-"""The admin API under /_emulator/: the journal, the loaded scenarios, reset and health.
+"""The admin API under /_emulator/: the journal, the loaded scenarios, the model catalog,
+reset and health.
 
 Off the /v1 path so it never collides with the router's API. When the config has an
 `admin_token`, every admin route requires `Authorization: Bearer <admin token>`, or the cookie
@@ -15,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator import __version__, export
+from emulator.catalogfile import parse_catalog
 from emulator.errors import RequestError, ScenarioError
 from emulator.handlers import EMULATOR, bearer_key
 from emulator.loader import load_text
@@ -35,6 +37,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{PREFIX}/requests/{{seq}}/scenario", get_request_scenario)
     app.router.add_get(f"{PREFIX}/scenarios", get_scenarios)
     app.router.add_post(f"{PREFIX}/scenarios", post_scenarios)
+    app.router.add_post(f"{PREFIX}/catalog", post_catalog)
     app.router.add_post(f"{PREFIX}/reset", post_reset)
     app.router.add_get(f"{PREFIX}/health", get_health)
 
@@ -168,13 +171,30 @@ async def post_scenarios(request: web.Request) -> web.Response:
     )
 
 
-async def _text_body(request: web.Request, limit: int) -> str:
+async def post_catalog(request: web.Request) -> web.Response:
+    """Apply a catalog file (YAML or JSON body, docs/catalog.md) over the served model catalog
+    until the next reset; 400 naming `source:line` for a broken one. `?source=` names the body."""
+    emulator = _admin(request, "source")
+    source = request.query.get("source") or DEFAULT_SOURCE
+    text = await _text_body(request, emulator.config.max_body_bytes, "a catalog file")
+    try:
+        parsed = parse_catalog(text, source)
+    except ScenarioError as exc:
+        raise RequestError(400, str(exc), {"source": exc.source, "line": exc.line}) from None
+    emulator.catalog = parsed.apply(emulator.catalog)
+    return web.json_response(
+        {"applied": [str(e["id"]) for e in parsed.entries], "models": len(emulator.catalog)},
+        status=201,
+    )
+
+
+async def _text_body(request: web.Request, limit: int, what: str = "scenarios") -> str:
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise RequestError(413, f"request body is larger than the limit of {limit} bytes") from None
     if not raw.strip():
-        raise RequestError(400, "empty body: send scenarios as YAML or JSON")
+        raise RequestError(400, f"empty body: send {what} as YAML or JSON")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

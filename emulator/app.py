@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from emulator import admin, handlers, inspector, stats, tokens
+from emulator import admin, handlers, inspector, routerapi, stats, tokens
 from emulator.config import Config
 from emulator.errors import RequestError, error_envelope
 from emulator.handlers import EMULATOR
@@ -53,9 +53,9 @@ def create_app(
     app[EMULATOR] = emulator
     for prefix in ("/v1", "/api/v1"):
         app.router.add_post(f"{prefix}/chat/completions", handlers.chat_completions)
-        app.router.add_get(f"{prefix}/models", handlers.models)
     for path in ("/openapi.json", "/v1/openapi.json"):
         app.router.add_get(path, handlers.openapi_json)
+    routerapi.add_routes(app)
     stats.add_routes(app)
     admin.add_routes(app)
     inspector.add_routes(app)

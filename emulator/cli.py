@@ -11,7 +11,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from emulator import cli_record
-from emulator.config import DEFAULT_HOST, DEFAULT_PORT, USAGE_CHUNK_SHAPES, Config
+from emulator.config import (
+    DEFAULT_CREDITS,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    USAGE_CHUNK_SHAPES,
+    Config,
+)
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -103,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="N processes on one port (SO_REUSEPORT), each with its own journal and counters",
     )
+    _add_catalog_arguments(serve)
     validate = sub.add_parser(
         "validate", help="check scenario files and exit non-zero on any problem"
     )
@@ -119,6 +126,45 @@ def _workers(text: str) -> int:
     if not 1 <= value <= 64:
         raise argparse.ArgumentTypeError(f"{value} is out of range: 1 to 64")
     return value
+
+
+def _add_catalog_arguments(serve: argparse.ArgumentParser) -> None:
+    """Options of the model catalog, the account counters and the generation stats."""
+    serve.add_argument(
+        "--catalog",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="catalog file applied over the built-in model catalog (repeatable; docs/catalog.md)",
+    )
+    serve.add_argument(
+        "--credits",
+        type=float,
+        default=DEFAULT_CREDITS,
+        metavar="USD",
+        help="the account's credits reported by /credits (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--key-limit",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="each key's spending limit reported by /key (default: none)",
+    )
+    serve.add_argument(
+        "--generation-lag-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="/generation answers 404 until a generation ended this long ago (time-scaled)",
+    )
+    serve.add_argument(
+        "--generation-lag-polls",
+        type=int,
+        default=0,
+        metavar="N",
+        help="/generation answers 404 to the first N polls of each generation",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -139,6 +185,11 @@ def config_from_args(args: argparse.Namespace) -> Config:
         watch=args.watch,
         validate=args.validate,
         workers=args.workers,
+        catalog_paths=tuple(args.catalog),
+        credits=args.credits,
+        key_limit=args.key_limit,
+        generation_lag_ms=args.generation_lag_ms,
+        generation_lag_polls=args.generation_lag_polls,
     )
 
 
@@ -166,10 +217,12 @@ def validate(paths: Sequence[str]) -> int:
 
 
 def serve(config: Config) -> int:
+    from emulator.catalogfile import build_catalog
     from emulator.errors import ScenarioError
     from emulator.loader import load_paths
 
     try:
+        build_catalog(config.catalog_paths)  # a broken catalog file: file:line, before serving
         scenarios = load_paths(config.scenario_paths)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)

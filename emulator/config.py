@@ -14,6 +14,7 @@ DEFAULT_SEED = 0
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
 DEFAULT_JOURNAL_LIMIT = 1000
 DEFAULT_KEEPALIVE_TEXT = "OPENROUTER PROCESSING"
+DEFAULT_CREDITS = 100.0
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,22 @@ class Config:
     validate: bool = True
     # Reload scenario files when they change.
     watch: bool = False
-    # Extra model ids for GET /v1/models, beside the built-in list and the scenarios' models.
+    # Extra model ids for GET /v1/models, beside the catalog and the scenarios' models.
     models: tuple[str, ...] = ()
     # `serve --workers N`: processes sharing the port; `worker` is this process's index (0-based).
     workers: int = 1
     worker: int = 0
+    # Catalog files (docs/catalog.md) applied in order over the built-in model catalog.
+    catalog_paths: tuple[str, ...] = ()
+    # The account's credits (USD) reported by GET /credits, and each key's spending limit
+    # (USD) reported by GET /key; None: no limit.
+    credits: float = DEFAULT_CREDITS
+    key_limit: float | None = None
+    # Generation stats lag: GET /generation answers 404 until the generation ended this many
+    # milliseconds ago (scaled by time_scale) and was polled this many times, as the router's
+    # stats appear a moment after the response.
+    generation_lag_ms: float = 0.0
+    generation_lag_polls: int = 0
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def replace(self, **changes: Any) -> Config:

@@ -17,6 +17,7 @@ from emulator.bodyparse import parse_json_body
 from emulator.chatrequest import ChatRequest
 from emulator.errors import BAD_KEY_MESSAGE, NO_AUTH_MESSAGE, RequestError, error_envelope
 from emulator.generate import Draw
+from emulator.genstats import generation_cost
 from emulator.journal import JournalEntry
 from emulator.openapi import openapi_document
 from emulator.runtime import Emulator
@@ -79,6 +80,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         if task is not None:
             emulator.open_tasks.discard(task)
         entry.duration_ms = round((asyncio.get_running_loop().time() - start) * 1000, 3)
+        _charge(request, emulator, entry)
         emulator.journal.finish(entry)
         access_log.info(
             "%s %s %s scenario=%s %.1fms%s",
@@ -89,6 +91,17 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             entry.duration_ms,
             " (client aborted)" if entry.client_aborted else "",
         )
+
+
+def _charge(request: web.Request, emulator: Emulator, entry: JournalEntry) -> None:
+    """Add what a served generation cost to its key's counters (GET /key, GET /credits)."""
+    api_key = bearer_key(request)
+    if api_key is None or entry.completion is None:
+        return
+    model = str(entry.completion.get("model") or "")
+    free = ":free" in model
+    cost = generation_cost(entry, emulator.catalog)
+    emulator.accounts.charge(api_key, cost, emulator.now(), free)
 
 
 def error_timeline(exc: RequestError) -> timeline.Timeline:
@@ -184,21 +197,6 @@ def _summary(completion: Any) -> dict[str, Any]:
         "finish_reasons": [c.finish_reason for c in completion.choices],
         "native_finish_reasons": [c.native_finish_reason for c in completion.choices],
     }
-
-
-async def models(request: web.Request) -> web.Response:
-    emulator = request.app[EMULATOR]
-    check_auth(request, emulator)
-    data = [
-        {
-            "id": m,
-            "object": "model",
-            "created": 0,
-            "owned_by": m.partition("/")[0] if "/" in m else "openai",
-        }
-        for m in emulator.models()
-    ]
-    return web.json_response({"object": "list", "data": data})
 
 
 async def openapi_json(request: web.Request) -> web.Response:

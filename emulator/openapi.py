@@ -126,15 +126,57 @@ def _sse_event(names: dict[str, str]) -> dict[str, Any]:
 def _models_operation(names: dict[str, str]) -> dict[str, Any]:
     return {
         "operationId": "listModels",
-        "summary": "List the models the emulator answers for",
+        "summary": "List the model catalog (filtered, sorted and paged by the query)",
+        "parameters": _MODELS_PARAMETERS,
         "responses": {
             "200": {
                 "description": "The models.",
                 "content": _json(names["models-list.schema.json"]),
             },
-            **_error_responses(names, {"401": _ERROR_STATUSES["401"]}),
+            **_error_responses(
+                names, {"400": "A query parameter is not valid.", "401": _ERROR_STATUSES["401"]}
+            ),
         },
     }
+
+
+_MODELS_PARAMETERS = [
+    {
+        "name": "offset",
+        "in": "query",
+        "description": "Models to skip; with `limit`, pages the list.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "description": "Models per page (at most 1000).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+    },
+    {
+        "name": "sort",
+        "in": "query",
+        "description": "Order of the list.",
+        "schema": {
+            "enum": [
+                "most-popular",
+                "newest",
+                "top-weekly",
+                "pricing-low-to-high",
+                "pricing-high-to-low",
+                "context-high-to-low",
+                "throughput-high-to-low",
+                "latency-low-to-high",
+            ]
+        },
+    },
+    {
+        "name": "q",
+        "in": "query",
+        "description": "Text to find in the model's id or name.",
+        "schema": {"type": "string"},
+    },
+]
 
 
 def _components(

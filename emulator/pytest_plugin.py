@@ -17,7 +17,16 @@ import pytest
 if TYPE_CHECKING:
     from emulator.testing import EmulatorServer
 
-MARKER_OPTIONS = ("scenarios", "strict", "seed", "time_scale", "check_requests")
+MARKER_OPTIONS = (
+    "scenarios",
+    "strict",
+    "seed",
+    "time_scale",
+    "check_requests",
+    "catalog",
+    "generation_lag_ms",
+    "generation_lag_polls",
+)
 CHECK_HINT = (
     "(checked as the chat_emulator fixture tears down; a test that sends such requests\n"
     " on purpose can turn the check off: @pytest.mark.chat_emulator(check_requests=False))"
@@ -29,7 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "chat_emulator(scenarios=None, strict=None, seed=None, time_scale=None, "
-        "check_requests=True): options for the chat_emulator fixture of this test",
+        "check_requests=True, catalog=None, generation_lag_ms=None, generation_lag_polls=None): "
+        "options for the chat_emulator fixture of this test",
     )
 
 
@@ -111,6 +121,12 @@ def _bad_values(options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     seed = options.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         yield "seed", "must be an integer"
+    for name in ("generation_lag_ms", "generation_lag_polls"):
+        lag = options.get(name)
+        if lag is not None and (
+            isinstance(lag, bool) or not isinstance(lag, (int, float)) or lag < 0
+        ):
+            yield name, "must be a number >= 0"
     scale = options.get("time_scale")
     if scale is not None and (
         isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale < 0
@@ -121,8 +137,19 @@ def _bad_values(options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 def _apply(server: EmulatorServer, options: Mapping[str, Any], test_dir: Path) -> None:
     from emulator.errors import ScenarioError
 
-    settings = {k: options[k] for k in ("strict", "seed", "time_scale") if k in options}
-    server.configure(**settings)
+    names = ("strict", "seed", "time_scale", "generation_lag_ms", "generation_lag_polls")
+    server.configure(**{k: options[k] for k in names if k in options})
+    catalogs = options.get("catalog") or ()
+    if isinstance(catalogs, (str, os.PathLike, Mapping)):
+        catalogs = [catalogs]
+    try:
+        for source in catalogs:
+            is_path = isinstance(source, os.PathLike) or (
+                isinstance(source, str) and "\n" not in source
+            )
+            server.add_catalog(_locate(Path(source), test_dir) if is_path else source)
+    except ScenarioError as exc:
+        pytest.fail(f"@pytest.mark.chat_emulator(catalog=...): {exc}", pytrace=False)
     scenarios = options.get("scenarios") or ()
     if isinstance(scenarios, (str, os.PathLike, Mapping)):
         scenarios = [scenarios]

@@ -8,6 +8,9 @@ import itertools
 import time
 from collections.abc import Iterable
 
+from emulator.accounts import Accounts
+from emulator.catalog import Catalog
+from emulator.catalogfile import build_catalog
 from emulator.config import Config
 from emulator.generate import Generator
 from emulator.journal import Journal
@@ -15,19 +18,6 @@ from emulator.pacer import Pacer, PlanningSlots
 from emulator.scenario import Scenario
 from emulator.state import ScenarioState
 from emulator.validation import RequestValidator
-
-BUILTIN_MODELS = (
-    "openai/gpt-4o",
-    "openai/gpt-4o-mini",
-    "openai/gpt-4.1",
-    "anthropic/claude-sonnet-4.5",
-    "anthropic/claude-3.5-sonnet",
-    "google/gemini-2.5-flash",
-    "google/gemini-2.5-pro",
-    "meta-llama/llama-3.1-70b-instruct",
-    "mistralai/mistral-large",
-    "deepseek/deepseek-chat",
-)
 
 
 class Emulator:
@@ -42,6 +32,15 @@ class Emulator:
         self.seed = config.seed
         self.strict = config.strict
         self.time_scale = config.time_scale
+        # The configured catalog (built-in + --catalog files); `catalog` is what is served now
+        # (the admin API and the fixture may extend it; reset() restores the configured one).
+        # A broken catalog file raises ScenarioError (file:line) here, before serving.
+        self.configured_catalog = build_catalog(config.catalog_paths)
+        self.catalog: Catalog = self.configured_catalog
+        self.accounts = Accounts(config.credits, config.key_limit)
+        self.generation_lag_ms = config.generation_lag_ms
+        self.generation_lag_polls = config.generation_lag_polls
+        self.stats_polls: dict[str, int] = {}
         self.open_tasks: set[asyncio.Task[object]] = set()
         self._serial = itertools.count(1)
         self._pacing: tuple[asyncio.AbstractEventLoop, Pacer, PlanningSlots] | None = None
@@ -59,11 +58,21 @@ class Emulator:
     def created(self) -> int:
         return self.config.fixed_time if self.config.fixed_time is not None else int(time.time())
 
+    def now(self) -> float:
+        """The emulator's clock (unix seconds): the wall clock, or the configured fixed time."""
+        return float(self.config.fixed_time) if self.config.fixed_time is not None else time.time()
+
     def models(self) -> list[str]:
-        found = [*self.config.models, *BUILTIN_MODELS]
+        """Every model id served: the catalog's, the configured extras, the scenarios'."""
+        return [m.id for m in self.served_catalog()]
+
+    def served_catalog(self) -> Catalog:
+        """The catalog plus a default entry for each model named by the config or a loaded
+        scenario but missing from it."""
+        extra = list(self.config.models)
         for scenario in self.state.scenarios:
-            found += scenario.models()
-        return list(dict.fromkeys(found))
+            extra += scenario.models()
+        return self.catalog.with_models(extra)
 
     def reset(self, *, keep_scenarios: bool = False) -> None:
         """Fresh state: scenarios (unless kept), sequence counters, journal, request serials,
@@ -77,6 +86,11 @@ class Emulator:
         self.seed = self.config.seed
         self.strict = self.config.strict
         self.time_scale = self.config.time_scale
+        self.catalog = self.configured_catalog
+        self.accounts.clear()
+        self.generation_lag_ms = self.config.generation_lag_ms
+        self.generation_lag_polls = self.config.generation_lag_polls
+        self.stats_polls.clear()
         self.cancel_open_streams()
 
     def cancel_open_streams(self) -> int:

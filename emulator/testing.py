@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 from collections.abc import Iterable, Mapping
@@ -156,6 +157,20 @@ class EmulatorServer:
         self.emulator.state.add(loaded)
         return loaded
 
+    def add_catalog(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> None:
+        """Apply a catalog file over the served model catalog until the next reset: a path,
+        YAML text (anything with a newline), or a dict in the catalog-file format
+        (docs/catalog.md). Raises ScenarioError (`file:line: message`) for a broken one."""
+        from emulator.catalogfile import load_catalog_file, parse_catalog
+
+        if isinstance(source, Mapping):
+            parsed = parse_catalog(json.dumps(source), "<dict>")
+        elif isinstance(source, str) and "\n" in source:
+            parsed = parse_catalog(source, "<string>")
+        else:
+            parsed = load_catalog_file(Path(source))
+        self.emulator.catalog = parsed.apply(self.emulator.catalog)
+
     def reset(self) -> None:
         """Fresh state for the next test: scenarios, counters, journal, settings; open streams
         are cancelled and awaited (bounded), so nothing a test left open bleeds into the next."""
@@ -255,14 +270,22 @@ class EmulatorServer:
         seed: int | None = None,
         strict: bool | None = None,
         time_scale: float | None = None,
+        generation_lag_ms: float | None = None,
+        generation_lag_polls: int | None = None,
     ) -> None:
-        """Per-test settings (the pytest marker uses this); reset() restores the config's."""
+        """Per-test settings (the pytest marker uses this); reset() restores the config's.
+        The generation lag hides a generation's stats (404) until it ended `generation_lag_ms`
+        ago (times the time scale) and was polled `generation_lag_polls` times."""
         if seed is not None:
             self.emulator.seed = seed
         if strict is not None:
             self.emulator.strict = strict
         if time_scale is not None:
             self.emulator.time_scale = time_scale
+        if generation_lag_ms is not None:
+            self.emulator.generation_lag_ms = generation_lag_ms
+        if generation_lag_polls is not None:
+            self.emulator.generation_lag_polls = int(generation_lag_polls)
 
 
 def serve_scenarios(scenarios: Iterable[Scenario], config: Config | None = None) -> EmulatorServer:

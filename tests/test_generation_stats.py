@@ -28,12 +28,14 @@ FIELDS = [
     "native_tokens_completion",
     "native_tokens_reasoning",
     "native_tokens_cached",
+    "native_tokens_completion_images",
     "generation_time",
     "latency",
     "moderation_latency",
     "provider_name",
     "total_cost",
     "usage",
+    "upstream_inference_cost",
     "upstream_id",
     "request_id",
     "api_type",
@@ -50,11 +52,12 @@ FIELDS = [
     "cache_discount",
     "service_tier",
     "session_id",
+    "web_search_engine",
+    "data_region",
     "router",
     "app_id",
     "preset_id",
     "provider_responses",
-    "data_region",
     "workspace_id",
 ]
 SLOW_STREAM = {
@@ -96,11 +99,10 @@ def test_stats_of_a_completion(server: EmulatorServer) -> None:
         usage["prompt_tokens"],
         usage["completion_tokens"],
     )
-    assert (data["api_type"], data["total_cost"], data["external_user"]) == (
-        "completions",
-        0,
-        "u-42",
-    )
+    # The catalog prices Claude 3.5 Sonnet at $3 / $15 per million prompt / completion tokens.
+    cost = usage["prompt_tokens"] * 3e-6 + usage["completion_tokens"] * 15e-6
+    assert (data["api_type"], data["external_user"]) == ("completions", "u-42")
+    assert data["total_cost"] == data["usage"] == pytest.approx(cost, rel=1e-12)
     assert (data["user_agent"], data["http_referer"], data["origin"]) == (
         "my-app/1.0",
         "https://example.com/app",

@@ -12,6 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
 
+from emulator.catalogfile import builtin_catalog
 from emulator.openapi import openapi_document
 from emulator.validation import RequestValidator, load_schemas, schema_registry
 
@@ -62,10 +63,9 @@ ERRORS = [
                "metadata": {"provider_name": None}}, "user_id": "user_2abcDEF"},
 ]  # fmt: skip
 MODELS_LIST = {
-    "object": "list",
-    "data": [
-        {"id": "openai/gpt-4o", "object": "model", "created": 1735689600, "owned_by": "openai"}
-    ],
+    "data": [builtin_catalog().get("openai/gpt-4o").wire()],  # type: ignore[union-attr]
+    "total_count": 1,
+    "links": {"next": None},
 }
 
 
@@ -137,11 +137,11 @@ def test_chat_operation_declares_bodies_and_statuses() -> None:
         assert content["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}, status
 
 
-def test_models_operation_declares_list_and_401() -> None:
-    """GET /v1/models answers the model list, or a 401 in the error envelope."""
+def test_models_operation_declares_list_400_and_401() -> None:
+    """GET /v1/models answers the model list, or a 400/401 in the error envelope."""
     ok = MODELS["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok == {"$ref": "#/components/schemas/ModelsList"}
-    assert set(MODELS["responses"]) == {"200", "401"}
+    assert set(MODELS["responses"]) == {"200", "400", "401"}
 
 
 def test_server_url_is_optional() -> None:

@@ -32,6 +32,7 @@ def test_wheel_contains_schemas_and_scenarios(tmp_path: Path) -> None:
     ui = {p.name for p in (ROOT / "emulator" / "ui").iterdir()}
     assert ui == {"index.html", "inspector.js", "inspector.css"}
     assert {f"emulator/ui/{n}" for n in ui} <= names
+    assert {"emulator/catalogs/builtin.yaml", "emulator/catalogs/catalog-file.schema.json"} <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "chat_emulator = emulator.pytest_plugin" in text

@@ -1,0 +1,1 @@
+"""The built-in model catalog and the JSON Schema of catalog files (package data)."""
