@@ -324,7 +324,8 @@ def test_marker_options(project: pytest.Pytester) -> None:
             "stict=True",
             (
                 "@pytest.mark.chat_emulator: unknown option(s) stict; valid: scenarios, strict, "
-                "seed, time_scale, check_requests"
+                "seed, time_scale, check_requests, catalog, generation_lag_ms, "
+                "generation_lag_polls"
             ),
         ),
         (
