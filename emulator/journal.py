@@ -153,6 +153,12 @@ class Journal:
             self._seq = 0
         self._notify("clear", None)
 
+    @property
+    def last_seq(self) -> int:
+        """The number of the newest entry opened since the last clear (0: none)."""
+        with self._lock:
+            return self._seq
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)

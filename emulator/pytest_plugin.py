@@ -8,6 +8,7 @@ worker, since each worker is its own session) and is reset for every test.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,21 @@ CHECK_HINT = (
     "(checked as the chat_emulator fixture tears down; a test that sends such requests\n"
     " on purpose can turn the check off: @pytest.mark.chat_emulator(check_requests=False))"
 )
+KEEP_OPTION = "--chat-emulator-keep"
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+# With --chat-emulator-keep: the session's server (left running) and each test's first request.
+_KEPT = pytest.StashKey["EmulatorServer"]()
+_FIRST_SEQ = pytest.StashKey[int]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("chat-emulator").addoption(
+        KEEP_OPTION,
+        action="store_true",
+        default=False,
+        help="keep the chat_emulator server running after the tests (until Ctrl-C), with every "
+        "test's requests in its journal; a failing test's report links to them in the inspector",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -51,15 +66,46 @@ def pytest_runtest_makereport(
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     item.stash.setdefault(_REPORTS, {})[report.when] = report
+    if report.when == "call" and report.failed and _FIRST_SEQ in item.stash:
+        server = item.config.stash.get(_KEPT, None)
+        if server is not None:
+            report.sections.append(("chat_emulator", _requests_link(server, item)))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_KEPT, None)
+    if server is None:
+        return
+    writer = config.get_terminal_writer()
+    writer.line(
+        f"chat_emulator: the server keeps running for the inspector: {server.url}/_emulator/ui "
+        "(Ctrl-C to stop)",
+        bold=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
-def chat_emulator_server() -> Iterator[EmulatorServer]:
-    """One emulator server per test session (per xdist worker), reset for every test."""
+def chat_emulator_server(pytestconfig: pytest.Config) -> Iterator[EmulatorServer]:
+    """One emulator server per test session (per xdist worker), reset for every test. With
+    --chat-emulator-keep it outlives the session (stopped at Ctrl-C after the summary)."""
     from emulator.testing import EmulatorServer
 
-    with EmulatorServer() as server:
+    server = EmulatorServer().start()
+    if pytestconfig.getoption(KEEP_OPTION):
+        pytestconfig.stash[_KEPT] = server
         yield server
+        return
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -74,7 +120,10 @@ def chat_emulator(
     fail the test with a report, unless the test already failed on its own.
     """
     server = chat_emulator_server
-    server.reset()
+    keep = request.config.getoption(KEEP_OPTION)
+    server.reset(keep_journal=keep)
+    if keep:
+        request.node.stash[_FIRST_SEQ] = server.emulator.journal.last_seq + 1
     options = _marker_options(request.node)
     try:
         _apply(server, options, request.path.parent)
@@ -83,10 +132,21 @@ def chat_emulator(
             report = server.problem_report()
             if report is not None:
                 exported = server.export_problems(_export_dir(tmp_path_factory, request.node))
-                pytest.fail(f"{report}\n\n{CHECK_HINT}{_exported(exported)}", pytrace=False)
+                link = f"\n\n{_requests_link(server, request.node)}" if keep else ""
+                pytest.fail(f"{report}\n\n{CHECK_HINT}{_exported(exported)}{link}", pytrace=False)
     finally:
         # Cancels any stream the test left open, so nothing bleeds into the next test.
-        server.reset()
+        server.reset(keep_journal=keep)
+
+
+def _requests_link(server: EmulatorServer, node: pytest.Item) -> str:
+    """Where the inspector shows this test's requests (the server outlives the session)."""
+    first, last = node.stash[_FIRST_SEQ], server.emulator.journal.last_seq
+    if last < first:
+        return "this test sent no request to the emulator"
+    return (
+        f"this test's requests in the inspector: {server.url}/_emulator/ui#from={first}&to={last}"
+    )
 
 
 def _marker_options(node: pytest.Item) -> dict[str, Any]:

@@ -74,14 +74,16 @@ class Emulator:
             extra += scenario.models()
         return self.catalog.with_models(extra)
 
-    def reset(self, *, keep_scenarios: bool = False) -> None:
-        """Fresh state: scenarios (unless kept), sequence counters, journal, request serials,
-        settings back to the config's; open streams are cancelled. Call on the server's loop."""
+    def reset(self, *, keep_scenarios: bool = False, keep_journal: bool = False) -> None:
+        """Fresh state: scenarios (unless kept), sequence counters, journal (unless kept: its
+        numbering then goes on), request serials, settings back to the config's; open streams
+        are cancelled. Call on the server's loop."""
         if keep_scenarios:
             self.state.reset_counters()
         else:
             self.state.clear()
-        self.journal.clear()
+        if not keep_journal:
+            self.journal.clear()
         self._serial = itertools.count(1)
         self.seed = self.config.seed
         self.strict = self.config.strict

@@ -41,6 +41,7 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        self._since = 0  # requests up to this number are from before the last reset
 
     # --- lifecycle ---
     def start(self) -> EmulatorServer:
@@ -131,8 +132,9 @@ class EmulatorServer:
     # --- state ---
     @property
     def requests(self) -> list[JournalEntry]:
-        """The journal, oldest first."""
-        return self.emulator.journal.entries()
+        """The journal since the last reset, oldest first."""
+        entries = self.emulator.journal.entries()
+        return [e for e in entries if e.seq > self._since] if self._since else entries
 
     def load(self, *paths: str | os.PathLike[str]) -> list[Scenario]:
         """Load scenario files or directories (all or nothing)."""
@@ -171,14 +173,17 @@ class EmulatorServer:
             parsed = load_catalog_file(Path(source))
         self.emulator.catalog = parsed.apply(self.emulator.catalog)
 
-    def reset(self) -> None:
+    def reset(self, *, keep_journal: bool = False) -> None:
         """Fresh state for the next test: scenarios, counters, journal, settings; open streams
-        are cancelled and awaited (bounded), so nothing a test left open bleeds into the next."""
-        self.call(self._reset())
+        are cancelled and awaited (bounded), so nothing a test left open bleeds into the next.
+        `keep_journal`: earlier requests stay in the journal (for the inspector; numbering goes
+        on) while `requests` shows only those after this reset."""
+        self.call(self._reset(keep_journal))
 
-    async def _reset(self) -> None:
+    async def _reset(self, keep_journal: bool = False) -> None:
         await self._cancel_open_streams()
-        self.emulator.reset()
+        self.emulator.reset(keep_journal=keep_journal)
+        self._since = self.emulator.journal.last_seq if keep_journal else 0
 
     async def _cancel_open_streams(self) -> None:
         await self.emulator.close_open_streams(_STOP_TIMEOUT_S)

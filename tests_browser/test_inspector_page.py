@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SCREENSHOTS
 from openai import BadRequestError, OpenAI
 from playwright.sync_api import Browser, Page, expect
 
@@ -62,7 +63,7 @@ def test_requests_appear_live(
     expect(rows(page)).to_have_count(2)
     newest = rows(page).first
     expect(newest.locator("td").nth(0)).to_have_text("2")
-    expect(newest.locator("td").nth(2)).to_have_text("POST /v1/chat/completions (stream)")
+    expect(newest.locator("td").nth(2)).to_have_text("chat/completionsSSE")
     expect(newest.locator("td").nth(4)).to_have_text("paced")
     expect(newest.locator("td").nth(6)).to_have_text("completed")
     expect(rows(page).nth(1).locator("td").nth(5)).to_have_text("200")
@@ -169,6 +170,42 @@ def test_filters(server: EmulatorServer, sdk: OpenAI, page: Page, shoot: Shoot) 
     assert "status=200" in page.evaluate("location.hash")
 
 
+def test_range_link_from_a_test_report(
+    server: EmulatorServer, sdk: OpenAI, page: Page, shoot: Shoot
+) -> None:
+    """`#from=N&to=M` (the link a kept pytest run prints) shows only those requests."""
+    for text in ("one", "two", "three", "four"):
+        ask(sdk, text)
+    open_inspector(page, server, "#from=2&to=3")
+    expect(rows(page)).to_have_count(2)
+    expect(page.locator("#range")).to_contain_text("Requests #2 to #3 only.")
+    expect(rows(page).first.locator("td").first).to_have_text("3")
+    page.locator("#range button").click()
+    expect(rows(page)).to_have_count(4)
+
+
+def test_export_as_scenario_replays_the_reply(
+    server: EmulatorServer, sdk: OpenAI, page: Page, shoot: Shoot
+) -> None:
+    """Export gives the request as a scenario (shown and downloadable) that, loaded, answers
+    the same request with the same reply."""
+    first = ask(sdk, "Export me")
+    open_inspector(page, server, "#request=1")
+    page.locator("#export").click()
+    expect(page.locator("#action-text")).to_contain_text("name:")
+    shoot("export")
+    exported = page.locator("#action-text").inner_text()
+    with page.expect_download() as download:
+        page.locator("#download").click()
+    assert download.value.suggested_filename == "request-1.yaml"
+    saved = Path(download.value.path()).read_text()
+    assert saved.strip() == exported.strip()
+    server.reset()
+    server.add(saved)
+    again = ask(sdk, "Export me")
+    assert again.choices[0].message.content == first.choices[0].message.content
+
+
 def test_detail_shows_problems_near_misses_and_folds_long_strings(
     server: EmulatorServer, sdk: OpenAI, page: Page, shoot: Shoot
 ) -> None:
@@ -248,3 +285,31 @@ def test_admin_token_through_the_query(browser: Browser) -> None:
         expect(rows(page)).to_have_count(1)
         expect(page.locator("#detail h2")).to_contain_text("#1 POST /v1/chat/completions")
         context.close()
+
+
+def test_docs_screenshot(server: EmulatorServer, sdk: OpenAI, browser: Browser) -> None:
+    """The screenshot of docs/inspector.md (build/screenshots/inspector.png; copy it to docs/):
+    a few requests of every outcome, a paced stream in detail."""
+    server.add(
+        {
+            "name": "weather",
+            "match": {"last_user_message": {"contains": "weather"}},
+            "reply": {
+                "content": "Sunny in Oslo, 21 degrees, with a light breeze from the west.",
+                "stream": {"ttft_ms": 180, "interval_ms": {"min": 25, "max": 70}},
+            },
+        },
+        {"name": "greeting", "match": {"model": "anthropic/*"}, "reply": {"content": "Hello!"}},
+    )
+    ask(sdk, "Hi there", model="anthropic/claude-sonnet-4.5")
+    with pytest.raises(BadRequestError):
+        ask(sdk, "Too hot", temperature=9)
+    ask(sdk, "Tell me a story", model="openai/gpt-4o-mini")
+    list(ask(sdk, "What is the weather in Oslo?", stream=True))
+    context = browser.new_context(viewport={"width": 1280, "height": 760})
+    page = context.new_page()
+    page.goto(f"{server.url}/_emulator/ui#request=4")
+    expect(page.locator("#timeline circle.mark")).to_have_count(len(server.requests[3].events))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "inspector.png"))
+    context.close()

@@ -145,12 +145,13 @@ function listRow(row) {
   },
   h("td", {}, row.seq),
   h("td", {}, time),
-  h("td", { title: `${row.method} ${row.path}` }, `${row.method} ${row.path}${row.stream ? " (stream)" : ""}`),
+  h("td", { title: `${row.method} ${row.path}` }, row.path.replace(/^\/(api\/)?v1\//, ""),
+    row.stream ? h("span", { class: "sse", title: "streamed (SSE)" }, "SSE") : null),
   h("td", { title: row.model || "" }, row.model || "–"),
   h("td", { title: row.scenario || "" }, row.scenario || "–"),
   h("td", { class: statusClass }, row.status || "–"),
   h("td", {}, h("span", { class: `outcome outcome-${row.outcome}` }, row.outcome)),
-  h("td", {}, ms(row.duration_ms)));
+  h("td", {}, row.duration_ms === null ? "–" : Math.round(row.duration_ms)));
 }
 
 function select(seq) {
