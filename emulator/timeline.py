@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,6 +223,8 @@ class _Builder:
     pieces_sent: int = 0
     data_events: int = 0
     ended: bool = False
+    # Where the latest data event starts in `events`, its bytes and kind (for a late stall).
+    last_data: tuple[int, bytes, str] | None = None
 
     @property
     def eol(self) -> str:
@@ -237,7 +239,20 @@ class _Builder:
                 self.events += [Wait(framing.stall_ms), Drop(reset=False)]
                 self.ended = True
                 return
+            self.last_data = (len(self.events), data, kind)
         self._split(data, kind)
+
+    def stall_late(self) -> None:
+        """`stall_after` beyond the stream's data events (a stream shortened by max_tokens, stop
+        or a template) still stalls: on the last data event, like `error_after`."""
+        framing = self.spec.framing
+        if framing.stall_after is None or self.ended or self.last_data is None:
+            return
+        start, data, kind = self.last_data
+        del self.events[start:]
+        self._split(data[: max(1, len(data) // 2)], kind)
+        self.events += [Wait(framing.stall_ms), Drop(reset=False)]
+        self.ended = True
 
     def _split(self, data: bytes, kind: str) -> None:
         step = self.spec.framing.split_every
@@ -290,6 +305,7 @@ def stream_response(
         _play_events(b, spec.events, defaults)
     else:
         _play_generated(b, defaults)
+    b.stall_late()
     if not b.ended:
         b.events.append(Close())
     framing = spec.framing
@@ -313,7 +329,9 @@ def _play_generated(b: _Builder, defaults: StreamDefaults) -> None:
         if b.ended:
             return
         b.pieces_sent += is_piece
-    if _stop_before_piece(b) or b.ended:
+    # A stream shorter than error_after/disconnect_after (max_tokens, stop, a template) still
+    # gets its error or disconnect: after the last content chunk, instead of the finish chunk.
+    if _stop_before_piece(b, at_end=True) or b.ended:
         return
     b.data_text(completion.chunk_text([_finish_choice(completion, c) for c in completion.choices]))
     usage = completion.usage_chunk(spec.usage_chunk or defaults.usage_chunk)
@@ -323,14 +341,16 @@ def _play_generated(b: _Builder, defaults: StreamDefaults) -> None:
         b.done()
 
 
-def _stop_before_piece(b: _Builder) -> bool:
-    """Apply error_after / disconnect_after once that many content chunks have been sent."""
+def _stop_before_piece(b: _Builder, at_end: bool = False) -> bool:
+    """Apply error_after / disconnect_after once that many content chunks have been sent (or,
+    `at_end`, when the content ran out first)."""
     spec = b.spec
-    if spec.disconnect_after is not None and b.pieces_sent >= spec.disconnect_after:
+    sent = b.pieces_sent if not at_end else 1 << 62
+    if spec.disconnect_after is not None and sent >= spec.disconnect_after:
         b.events.append(Drop(reset=False))
         b.ended = True
         return True
-    if spec.error_after is not None and b.pieces_sent >= spec.error_after:
+    if spec.error_after is not None and sent >= spec.error_after:
         b.error(spec.error or DEFAULT_STREAM_ERROR)
         if spec.done and not b.ended:
             b.done()
@@ -380,7 +400,7 @@ def _content_chunks(
 ) -> Iterator[tuple[bool, dict[str, Any]]]:
     """Round-robin over the choices: (is a content piece, choice delta). Each choice starts
     with its role delta, which is not a piece (error_after and intervals count pieces)."""
-    per_choice = [list(_choice_deltas(completion, c, spec)) for c in completion.choices]
+    per_choice = [list(_choice_deltas(c, spec)) for c in completion.choices]
     longest = max((len(d) for d in per_choice), default=0)
     for step in range(longest):
         for choice, deltas in zip(completion.choices, per_choice, strict=False):
@@ -388,9 +408,13 @@ def _content_chunks(
                 yield step > 0, completion.delta_choice(choice.index, deltas[step])
 
 
-def _choice_deltas(
-    completion: Completion, choice: protocol.Choice, spec: StreamSpec
-) -> Iterator[dict[str, Any]]:
+def piece_count(choices: Iterable[protocol.Choice], spec: StreamSpec) -> int:
+    """How many content pieces (deltas after each choice's role delta) a stream of `choices`
+    sends: what `error_after` and `disconnect_after` count."""
+    return sum(len(list(_choice_deltas(c, spec))) - 1 for c in choices)
+
+
+def _choice_deltas(choice: protocol.Choice, spec: StreamSpec) -> Iterator[dict[str, Any]]:
     """The deltas of one choice: role first (only there, D2), reasoning, content or refusal,
     then tool calls as PROTOCOL §4.3 says (a full header, then index + argument fragments)."""
     split = spec.chunking

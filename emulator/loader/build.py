@@ -24,6 +24,7 @@ from ..templating import parse_template
 from .explain import RESPONSE_KINDS
 from .positions import JsonPath, short
 from .streamkeys import StreamKeys
+from .streamreach import check_reach
 
 CHOICE_KEYS = (
     "content",
@@ -133,7 +134,7 @@ class Builder(StreamKeys):
             )
         stream = d.get("stream")
         self.check_chunks(d, path)
-        return Reply(
+        reply = Reply(
             choice=self.choice(d, path),
             choices=(
                 tuple(self.choice(c, path + ("choices", i)) for i, c in enumerate(choices))
@@ -153,6 +154,8 @@ class Builder(StreamKeys):
             body=d.get("body"),
             ids=d.get("ids", "keep"),
         )
+        check_reach(reply, self.w, path)
+        return reply
 
     def check_chunks(self, d: Mapping[str, Any], path: JsonPath) -> None:
         """`stream.chunks` beside a static `content` must spell that content exactly."""
