@@ -75,7 +75,7 @@ def _step(played: Sequence[_Played], entry: JournalEntry) -> dict[str, Any]:
     head = next((i for i, p in enumerate(played) if p.kind == "head"), None)
     if head is None:
         return {"fault": _fault(played)}
-    delay = sum(float(p.data) for p in played[:head] if p.kind == "wait")
+    delay = sum(float(p.data) for p in played[:head] if p.kind in ("wait", "hold"))
     status = int(played[head].data)
     headers = headers_that_matter(entry.response_headers)
     rest = played[head + 1 :]
@@ -89,7 +89,7 @@ def _fault(played: Sequence[_Played]) -> Any:
     """No head was sent: a reset, an empty close, or a hang (a wait, then a close)."""
     if any(p.kind == "reset" for p in played):
         return "reset"
-    waited = sum(float(p.data) for p in played if p.kind == "wait")
+    waited = sum(float(p.data) for p in played if p.kind in ("wait", "hold"))
     return {"kind": "hang", "max_ms": wait_event(waited)["wait_ms"]} if waited else "empty"
 
 
@@ -120,7 +120,7 @@ def _stream(rest: Sequence[_Played], headers: dict[str, str], delay: float) -> d
     eol = line_ending_of(sends)
     events: list[dict[str, Any]] = []
     for p in rest:
-        if p.kind == "wait":
+        if p.kind in ("wait", "hold"):
             events.append(wait_event(float(p.data)))
         elif p.kind == "raw":  # written on its own, not as an event that may share a write
             events.append(raw_event(p.exact))

@@ -80,6 +80,8 @@ def timing(entry: JournalEntry) -> dict[str, Any]:
     for event in entry.events:
         if event.kind == "wait":
             scheduled += _float(event.data) * entry.time_scale
+        elif event.kind == "hold":  # a wait the time scale does not shorten (hang, stall)
+            scheduled += _float(event.data)
         events.append(
             {
                 "kind": event.kind,

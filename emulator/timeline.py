@@ -44,7 +44,12 @@ class Send:
 
 @dataclass(frozen=True)
 class Wait:
+    """A pause of `ms` milliseconds. The server's time scale multiplies it unless `scaled` is
+    False: the waits of `fault: hang` and `framing.stall_ms` exist to make a client time out,
+    so a fast suite (time scale 0.1 or 0) still sees them whole."""
+
     ms: float
+    scaled: bool = True
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ def fault_response(fault: Fault) -> Timeline:
     if fault.kind == "empty":
         return Timeline((Drop(reset=False),))
     if fault.kind == "hang":
-        return Timeline((Wait(fault.max_ms), Drop(reset=False)))
+        return Timeline((Wait(fault.max_ms, scaled=False), Drop(reset=False)))
     body = (fault.body if fault.body is not None else '{"id": "gen-broken", "choices": [').encode()
     head = (("Content-Type", protocol.JSON_CONTENT_TYPE),)
     return Timeline((Head(200, head), Send(body, "body"), Close()))
@@ -236,7 +241,7 @@ class _Builder:
             self.data_events += 1
             if framing.stall_after is not None and self.data_events == framing.stall_after:
                 self._split(data[: max(1, len(data) // 2)], kind)
-                self.events += [Wait(framing.stall_ms), Drop(reset=False)]
+                self.events += [Wait(framing.stall_ms, scaled=False), Drop(reset=False)]
                 self.ended = True
                 return
             self.last_data = (len(self.events), data, kind)
@@ -251,7 +256,7 @@ class _Builder:
         start, data, kind = self.last_data
         del self.events[start:]
         self._split(data[: max(1, len(data) // 2)], kind)
-        self.events += [Wait(framing.stall_ms), Drop(reset=False)]
+        self.events += [Wait(framing.stall_ms, scaled=False), Drop(reset=False)]
         self.ended = True
 
     def _split(self, data: bytes, kind: str) -> None:

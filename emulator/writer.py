@@ -76,9 +76,10 @@ async def play(
             if index - 1 == whole and isinstance(event, Head):
                 return _whole_response(event, events[index], record, entry, now, start)
             if isinstance(event, Wait):
-                deadline += event.ms / 1000 * time_scale
+                deadline += event.ms / 1000 * (time_scale if event.scaled else 1.0)
                 await _sleep_until(request, deadline, now, wait_until)
-                record("wait", str(round(event.ms, 3)))  # the scheduled (unscaled) ms
+                # the scheduled (unscaled) ms; a "hold" is a wait the time scale never shortens
+                record("wait" if event.scaled else "hold", str(round(event.ms, 3)))
             elif isinstance(event, Head):
                 record("head", str(event.status))
                 entry.response_headers = dict(event.headers)
