@@ -157,7 +157,7 @@ def test_framing_line_endings_and_split() -> None:
 def test_stall_after_sends_half_then_drops() -> None:
     """stall_after N sends half of data event N, waits (bounded), then drops."""
     t = stream(StreamSpec(framing=Framing(stall_after=2, stall_ms=50)))
-    assert isinstance(t.events[-1], Drop) and t.events[-2] == Wait(50)
+    assert isinstance(t.events[-1], Drop) and t.events[-2] == Wait(50, scaled=False)
     assert not sends(t)[-1].endswith(b"\n\n")
 
 
@@ -188,7 +188,7 @@ def test_tool_call_arguments_are_chunked() -> None:
     [
         ("reset", [Drop(reset=True)]),
         ("empty", [Drop(reset=False)]),
-        ("hang", [Wait(1000), Drop(reset=False)]),
+        ("hang", [Wait(1000, scaled=False), Drop(reset=False)]),
     ],
 )
 def test_faults(kind: str, events: list[object]) -> None:
