@@ -104,8 +104,9 @@ class RequestValidator:
         problems: list[tuple[Path, str]] = []
         if self._is_valid is None or not self._is_valid(body):
             problems.extend(self._schema_problems(body))
-        if not problems:  # the cross-field rule assumes a body the schema accepts
+        if not problems:  # the cross-field rules assume a body the schema accepts
             problems.extend(_tool_choice_problems(body))
+            problems.extend(_reasoning_effort_problems(body))
         if strict:
             problems.extend(((key,), self._unknown_message(key)) for key in unknown)
         ordered = _in_document_order(problems, body)
@@ -127,20 +128,37 @@ class RequestValidator:
 
 
 def _tool_choice_problems(body: object) -> Iterator[tuple[Path, str]]:
-    """What no schema can say: a named tool_choice must be one of the offered tools (OpenAI
-    answers a 400; `required` without tools is the schema's own rule)."""
+    """What no schema can say: a named tool_choice must be one of the offered function tools
+    (OpenAI answers a 400; `required` without tools is the schema's own rule). A server tool
+    choice such as {"type": "openrouter:web_search"} names no function and is not checked."""
     if not isinstance(body, dict) or "tool_choice" not in body:
         return
     choice = body["tool_choice"]
-    names = [t["function"]["name"] for t in body.get("tools") or []]
-    if isinstance(choice, dict):
-        name = choice["function"]["name"]
-        if name not in names:
-            offered = ", ".join(names) if names else "none"
-            yield (
-                ("tool_choice", "function", "name"),
-                (f"names {name!r}, which is not among the offered tools ({offered})"),
-            )
+    if not isinstance(choice, dict) or choice.get("type") != "function":
+        return
+    tools = body.get("tools") or []
+    names = [t["function"]["name"] for t in tools if t.get("type") == "function"]
+    name = choice["function"]["name"]
+    if name not in names:
+        offered = ", ".join(names) if names else "none"
+        yield (
+            ("tool_choice", "function", "name"),
+            (f"names {name!r}, which is not among the offered tools ({offered})"),
+        )
+
+
+def _reasoning_effort_problems(body: object) -> Iterator[tuple[Path, str]]:
+    """`reasoning_effort` is shorthand for `reasoning.effort`: the two may not differ (spec
+    schema ChatRequest, "cannot be used simultaneously with reasoning.effort if they differ")."""
+    if not isinstance(body, dict):
+        return
+    shorthand, reasoning = body.get("reasoning_effort"), body.get("reasoning")
+    effort = reasoning.get("effort") if isinstance(reasoning, dict) else None
+    if shorthand is not None and effort is not None and shorthand != effort:
+        yield (
+            ("reasoning_effort",),
+            f"must equal reasoning.effort ({effort!r}) when both are given, not {shorthand!r}",
+        )
 
 
 def error_for(result: ValidationResult) -> RequestError:

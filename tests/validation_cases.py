@@ -145,7 +145,7 @@ INVALID_CASES: list[tuple[str, Any, str, str]] = [
     ("tools_not_array", body(tools=WEATHER_TOOL), "tools", "must be an array"),
     ("tool_not_object", body(tools=["get_weather"]), "tools[0]", "must be an object"),
     ("tool_type_missing", body(tools=[{"function": {"name": "f"}}]), "tools[0].type", "required"),
-    ("tool_type_not_function", body(tools=[{"type": "retrieval", "function": {"name": "f"}}]), "tools[0].type", 'must be "function"'),
+    ("tool_type_unknown", body(tools=[{"type": "retrieval", "function": {"name": "f"}}]), "tools[0].type", "must be one of: function, openrouter:web_search, openrouter:datetime"),
     ("tool_function_missing", body(tools=[{"type": "function"}]), "tools[0].function", "required"),
     ("tool_name_missing", body(tools=[tool(description="no name")]), "tools[0].function.name", "required"),
     ("tool_name_with_space", body(tools=[tool(name="get weather")]), "tools[0].function.name", "must be 1 to 64 characters from a-z, A-Z, 0-9, _ and -"),
@@ -156,14 +156,14 @@ INVALID_CASES: list[tuple[str, Any, str, str]] = [
     ("tool_choice_unknown_string", body(tool_choice="any"), "tool_choice", "must be one of: none, auto, required"),
     ("tool_choice_number", body(tool_choice=1), "tool_choice", "must be a string, an object or null"),
     ("tool_choice_object_without_function", body(tool_choice={"type": "function"}), "tool_choice.function", "required"),
-    ("tool_choice_object_wrong_type", body(tool_choice={"type": "tool", "function": {"name": "f"}}), "tool_choice.type", 'must be "function"'),
+    ("tool_choice_object_without_type", body(tool_choice={"function": {"name": "f"}}), "tool_choice.type", "required"),
     ("tool_choice_function_without_name", body(tool_choice={"type": "function", "function": {}}), "tool_choice.function.name", "required"),
     ("functions_item_without_name", body(functions=[{"description": "x"}]), "functions[0].name", "required"),
     ("function_call_number", body(function_call=3), "function_call", "must be a string, an object or null"),
     # --- response_format ---
     ("response_format_not_object", body(response_format="json"), "response_format", "must be an object or null"),
     ("response_format_type_missing", body(response_format={}), "response_format.type", "required"),
-    ("response_format_type_unknown", body(response_format={"type": "xml"}), "response_format.type", "must be one of: text, json_object, json_schema, json"),
+    ("response_format_type_unknown", body(response_format={"type": "xml"}), "response_format.type", "must be one of: text, json_object, json_schema, grammar, python, json"),
     ("json_schema_without_json_schema", body(response_format={"type": "json_schema"}), "response_format.json_schema", "required"),
     ("json_schema_not_object", body(response_format={"type": "json_schema", "json_schema": "x"}), "response_format.json_schema", "must be an object"),
     ("json_schema_without_name", body(response_format={"type": "json_schema", "json_schema": {"schema": {}}}), "response_format.json_schema.name", "required"),
@@ -198,7 +198,7 @@ INVALID_CASES: list[tuple[str, Any, str, str]] = [
     # --- router extras ---
     ("models_not_array", body(models="openai/gpt-4o"), "models", "must be an array or null"),
     ("models_item_not_string", body(models=["a", 2]), "models[1]", "must be a string"),
-    ("route_unknown", body(route="primary"), "route", "must be one of: fallback, null"),
+    ("route_unknown", body(route="primary"), "route", "must be one of: fallback, sort, null"),
     ("transforms_item_not_string", body(transforms=[{"name": "middle-out"}]), "transforms[0]", "must be a string"),
     ("prediction_without_content", body(prediction={"type": "content"}), "prediction.content", "required"),
     ("prediction_wrong_type", body(prediction={"type": "text", "content": "x"}), "prediction.type", 'must be "content"'),
@@ -221,9 +221,6 @@ INVALID_CASES: list[tuple[str, Any, str, str]] = [
     ("user_content_null", messages({"role": "user", "content": None}), "messages[0].content", "must be a string or an array"),
     ("user_content_empty_array", messages({"role": "user", "content": []}), "messages[0].content", "must not be empty"),
     ("user_name_not_string", messages({"role": "user", "content": "Hi", "name": 7}), "messages[0].name", "must be a string"),
-    ("assistant_without_content_or_tool_calls", messages(USER, {"role": "assistant"}), "messages[1].content", "required unless the message has tool_calls"),
-    ("assistant_null_content_without_tool_calls", messages(USER, {"role": "assistant", "content": None}), "messages[1].content", "null only when the message has tool_calls"),
-    ("assistant_null_content_empty_tool_calls", messages(USER, {"role": "assistant", "content": None, "tool_calls": []}), "messages[1].content", "null only when the message has tool_calls"),
     ("assistant_tool_calls_not_array", messages(USER, {"role": "assistant", "content": None, "tool_calls": TOOL_CALL}), "messages[1].tool_calls", "must be an array"),
     ("assistant_tool_call_without_id", messages(USER, {"role": "assistant", "tool_calls": [call(id=...)]}), "messages[1].tool_calls[0].id", "required"),
     ("assistant_tool_call_without_type", messages(USER, {"role": "assistant", "tool_calls": [call(type=...)]}), "messages[1].tool_calls[0].type", "required"),
@@ -235,7 +232,6 @@ INVALID_CASES: list[tuple[str, Any, str, str]] = [
     ("tool_message_without_tool_call_id", messages(USER, {"role": "assistant", "tool_calls": [TOOL_CALL]}, {"role": "tool", "content": "21"}), "messages[2].tool_call_id", "required"),
     ("tool_message_tool_call_id_not_string", messages(USER, {"role": "tool", "tool_call_id": 1, "content": "21"}), "messages[1].tool_call_id", "must be a string"),
     ("tool_message_without_content", messages(USER, {"role": "tool", "tool_call_id": "call_abc123"}), "messages[1].content", "required"),
-    ("tool_message_image_part", messages(USER, {"role": "tool", "tool_call_id": "c", "content": [image(url=PNG)]}), "messages[1].content[0].type", 'must be "text"'),
     # --- content parts by type ---
     ("part_not_object", user_parts("Hi"), "messages[0].content[0]", "each content part must be an object"),
     ("part_type_missing", user_parts({"text": "Hi"}), "messages[0].content[0].type", "required"),
@@ -264,6 +260,46 @@ INVALID_CASES: list[tuple[str, Any, str, str]] = [
     ("legacy_video_part_without_video_url", user_parts({"type": "input_video", "url": "https://x.test/a.mp4"}), "messages[0].content[0].video_url", "required"),
     ("assistant_part_unknown_type", messages(USER, {"role": "assistant", "content": [{"type": "thinking"}]}), "messages[1].content[0].type", "must be one of: text"),
 ]  # fmt: skip
+
+# Shapes the router's spec accepts only in part: still a 400, each naming its field.
+SPEC_INVALID_CASES: list[tuple[str, Any, str, str]] = [
+    ("server_tool_shell", body(tools=[{"type": "openrouter:shell"}]), "tools[0].type", "must be one of: function, openrouter:web_search"),
+    ("server_tool_search", body(tools=[{"type": "openrouter:tool_search"}]), "tools[0].type", "must be one of"),
+    ("server_tool_parameters_not_object", body(tools=[{"type": "openrouter:datetime", "parameters": "UTC"}]), "tools[0].parameters", "must be an object"),
+    ("server_tool_web_search_engine_unknown", body(tools=[{"type": "openrouter:web_search", "parameters": {"engine": "bing"}}]), "tools[0].parameters.engine", "must be one of: native, exa"),
+    ("web_search_shorthand_context_size_unknown", body(tools=[{"type": "web_search", "search_context_size": "huge"}]), "tools[0].search_context_size", "must be one of: low, medium, high"),
+    ("function_tool_cache_control_type", body(tools=[{**WEATHER_TOOL, "cache_control": {"type": "persistent"}}]), "tools[0].cache_control.type", 'must be "ephemeral"'),
+    ("tool_choice_server_type_not_string", body(tool_choice={"type": 3}), "tool_choice.type", "must be a string"),
+    ("grammar_without_grammar", body(response_format={"type": "grammar"}), "response_format.grammar", "required"),
+    ("grammar_not_string", body(response_format={"type": "grammar", "grammar": ["root ::= x"]}), "response_format.grammar", "must be a string"),
+    ("reasoning_effort_shorthand_unknown", body(reasoning_effort="extreme"), "reasoning_effort", "must be one of: max, xhigh"),
+    ("reasoning_effort_differs", body(reasoning_effort="high", reasoning={"effort": "low"}), "reasoning_effort", "must equal reasoning.effort ('low')"),
+    ("reasoning_summary_unknown", body(reasoning={"summary": "long"}), "reasoning.summary", "must be one of: auto, concise, detailed"),
+    ("prompt_cache_key_not_string", body(prompt_cache_key=42), "prompt_cache_key", "must be a string or null"),
+    ("prompt_cache_options_without_mode", body(prompt_cache_options={"ttl": "1h"}), "prompt_cache_options.mode", "required"),
+    ("prompt_cache_options_mode_unknown", body(prompt_cache_options={"mode": "implicit"}), "prompt_cache_options.mode", 'must be "explicit"'),
+    ("cache_control_without_type", body(cache_control={"ttl": "5m"}), "cache_control.type", "required"),
+    ("cache_control_ttl_unknown", body(cache_control={"type": "ephemeral", "ttl": "2h"}), "cache_control.ttl", "must be one of: 5m, 1h"),
+    ("text_part_cache_control_ttl_unknown", user_parts({"type": "text", "text": "Hi", "cache_control": {"type": "ephemeral", "ttl": "1d"}}), "messages[0].content[0].cache_control.ttl", "must be one of: 5m, 1h"),
+    ("text_part_breakpoint_mode_unknown", user_parts({"type": "text", "text": "Hi", "prompt_cache_breakpoint": {"mode": "auto"}}), "messages[0].content[0].prompt_cache_breakpoint.mode", 'must be "explicit"'),
+    ("image_config_value_boolean", body(image_config={"aspect_ratio": True}), "image_config.aspect_ratio", "must be a string, a number or an array"),
+    ("stop_server_tools_when_empty", body(stop_server_tools_when=[]), "stop_server_tools_when", "must not be empty"),
+    ("stop_condition_type_unknown", body(stop_server_tools_when=[{"type": "never"}]), "stop_server_tools_when[0].type", "must be one of: step_count_is"),
+    ("stop_condition_without_step_count", body(stop_server_tools_when=[{"type": "step_count_is"}]), "stop_server_tools_when[0].step_count", "required"),
+    ("stop_condition_empty_tool_name", body(stop_server_tools_when=[{"type": "has_tool_call", "tool_name": ""}]), "stop_server_tools_when[0].tool_name", "must not be empty"),
+    ("trace_id_not_string", body(trace={"trace_id": 7}), "trace.trace_id", "must be a string"),
+    ("max_tool_calls_over_30", body(max_tool_calls=31), "max_tool_calls", "must be at most 30"),
+    ("session_id_too_long", body(session_id="s" * 257), "session_id", "must be at most 256 characters long"),
+    ("service_tier_unknown", body(service_tier="premium"), "service_tier", "must be one of: auto, default, fast"),
+    ("verbosity_unknown", body(verbosity="chatty"), "verbosity", "must be one of: low, medium, high, xhigh, max"),
+    ("metadata_value_not_string", body(metadata={"team": 7}), "metadata.team", "must be a string"),
+    ("web_search_options_context_size_unknown", body(web_search_options={"search_context_size": "max"}), "web_search_options.search_context_size", "must be one of: low, medium, high"),
+    ("include_reasoning_not_boolean", body(include_reasoning="yes"), "include_reasoning", "must be a boolean or null"),
+    ("tool_message_part_without_type", messages(USER, {"role": "tool", "tool_call_id": "c", "content": [{"text": "22C"}]}), "messages[1].content[0].type", "required"),
+    ("tool_message_empty_parts", messages(USER, {"role": "tool", "tool_call_id": "c", "content": []}), "messages[1].content", "must not be empty"),
+    ("assistant_images_without_image_url", messages(USER, {"role": "assistant", "images": [{"url": PNG}]}), "messages[1].images[0].image_url", "required"),
+]  # fmt: skip
+INVALID_CASES += SPEC_INVALID_CASES
 
 
 # --- valid requests ------------------------------------------------------------------------
@@ -339,6 +375,84 @@ ALL_PROVIDER_FIELDS = {
     "preferred_max_latency": 2.5,
     "max_price": {"prompt": 1, "completion": "2.5", "image": 0.01, "audio": None, "request": 0},
 }  # fmt: skip
+
+WEB_SEARCH_CONFIG = {
+    "engine": "exa", "mode": "deep", "max_results": 5, "max_total_results": 20, "max_uses": 3,
+    "max_characters": 2000, "search_context_size": "high", "allowed_domains": ["example.com"],
+    "excluded_domains": ["spam.test"],
+    "user_location": {"type": "approximate", "city": "Paris", "country": "FR", "region": None, "timezone": "Europe/Paris"},
+}  # fmt: skip
+# The spec's own examples of each server tool schema (spec schemas *ServerTool*).
+SERVER_TOOLS = [
+    {"type": "openrouter:web_search", "parameters": {"max_results": 5}},
+    {"type": "openrouter:datetime", "parameters": {"timezone": "America/New_York"}},
+    {"type": "openrouter:image_generation", "parameters": {"model": "openai/gpt-5-image", "quality": "high", "size": "1024x1024"}},
+    {"type": "openrouter:web_fetch", "parameters": {"max_uses": 10}},
+    {"type": "openrouter:fusion", "parameters": {"analysis_models": ["~anthropic/claude-opus-latest", "~openai/gpt-latest"]}},
+    {"type": "openrouter:advisor", "parameters": {"model": "~anthropic/claude-opus-latest", "name": "reviewer"}},
+    {"type": "openrouter:subagent", "parameters": {"model": "~anthropic/claude-haiku-latest"}},
+    {"type": "openrouter:experimental__search_models", "parameters": {"max_results": 5}},
+    {"type": "openrouter:bash", "parameters": {"environment": {"type": "container_auto"}}},
+    {"type": "openrouter:files", "parameters": {}},
+]  # fmt: skip
+NULLABLE = [
+    "frequency_penalty", "logit_bias", "logprobs", "max_completion_tokens", "max_tokens", "min_p",
+    "parallel_tool_calls", "prediction", "presence_penalty", "prompt_cache_key",
+    "prompt_cache_options", "provider", "reasoning_effort", "repetition_penalty", "route", "seed",
+    "service_tier", "stop", "stream_options", "temperature", "top_a", "top_k", "top_logprobs",
+    "top_p",
+]  # fmt: skip
+
+# Shapes of the router's spec (schema ChatRequest and the schemas it refers to, named per row)
+# and of its docs (parameters, reasoning-tokens, server-tools): valid, in strict mode too.
+SPEC_CASES: list[tuple[str, dict[str, Any]]] = [
+    *((f"server_tool_{t['type'].split(':')[1]}", body(tools=[t])) for t in SERVER_TOOLS),
+    ("server_tool_without_parameters", body(tools=[{"type": "openrouter:web_search"}])),
+    ("server_tool_web_search_parameters", body(tools=[{"type": "openrouter:web_search", "parameters": WEB_SEARCH_CONFIG}])),  # OpenRouterWebSearchServerTool
+    ("server_tool_datetime_parameters", body(tools=[{"type": "openrouter:datetime", "parameters": {"timezone": "Europe/Paris"}}])),  # DatetimeServerTool
+    ("server_tool_beside_function", body(tools=[WEATHER_TOOL, {"type": "openrouter:web_search"}], tool_choice="required")),
+    ("web_search_shorthand", body(tools=[{"type": "web_search"}])),  # ChatWebSearchShorthand
+    ("web_search_shorthand_settings", body(tools=[{"type": "web_search_preview", **WEB_SEARCH_CONFIG}])),
+    ("web_search_shorthand_dated", body(tools=[{"type": "web_search_2025_08_26", "parameters": {"max_results": 3}}, {"type": "web_search_preview_2025_03_11"}])),
+    ("function_tool_cache_control", body(tools=[{**WEATHER_TOOL, "cache_control": {"type": "ephemeral", "ttl": "1h"}}])),  # ChatFunctionTool
+    ("tool_choice_server_tool", body(tools=[{"type": "openrouter:web_search"}], tool_choice={"type": "openrouter:web_search"})),  # ChatServerToolChoice
+    ("tool_choice_server_tool_without_tools", body(tool_choice={"type": "openrouter:datetime"})),
+    ("tool_choice_named_beside_server_tool", body(tools=[{"type": "openrouter:datetime"}, WEATHER_TOOL], tool_choice={"type": "function", "function": {"name": "get_weather"}})),
+    ("response_format_grammar", body(response_format={"type": "grammar", "grammar": 'root ::= "yes" | "no"'})),  # ChatFormatGrammarConfig
+    ("response_format_python", body(response_format={"type": "python"})),  # ChatFormatPythonConfig
+    ("response_format_json_schema_strict_null", body(response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}, "strict": None}})),
+    ("all_nullable_parameters_null", body(**dict.fromkeys(NULLABLE))),  # ChatRequest: type [..., "null"]
+    ("reasoning_effort_shorthand", body(reasoning_effort="minimal")),
+    ("reasoning_effort_equal_to_reasoning", body(reasoning_effort="high", reasoning={"effort": "high", "summary": "concise"})),
+    ("reasoning_doc_fields", body(reasoning={"max_tokens": 1024, "exclude": False, "enabled": True, "context": "current_turn", "mode": "pro", "summary": "auto"})),
+    ("include_reasoning", body(include_reasoning=True)),
+    ("prompt_cache_key", body(prompt_cache_key="conversation-42")),
+    ("prompt_cache_options", body(prompt_cache_options={"mode": "explicit", "ttl": "24h"})),  # PromptCacheOptions
+    ("prompt_cache_options_ttl_null", body(prompt_cache_options={"mode": "explicit", "ttl": None})),
+    ("cache_control", body(cache_control={"type": "ephemeral"})),  # AnthropicCacheControlDirective
+    ("cache_control_ttl", body(cache_control={"type": "ephemeral", "ttl": "5m"})),
+    ("image_config", body(image_config={"aspect_ratio": "16:9", "quality": 90, "sizes": [512, 1024]})),  # ImageConfig
+    ("stop_server_tools_when", body(tools=[{"type": "openrouter:web_search"}], stop_server_tools_when=[
+        {"type": "step_count_is", "step_count": 3}, {"type": "has_tool_call", "tool_name": "get_weather"},
+        {"type": "max_tokens_used", "max_tokens": 4000}, {"type": "max_cost", "max_cost_in_dollars": 0.05},
+        {"type": "finish_reason_is", "reason": "stop"}])),  # StopServerToolsWhen
+    ("trace", body(trace={"trace_id": "t-1", "trace_name": "checkout", "span_name": "llm", "generation_name": "g", "parent_span_id": "p-1", "environment": "ci"})),  # TraceConfig
+    ("route_sort", body(route="sort")),  # DeprecatedRoute
+    ("service_tier_fast", body(service_tier="fast")),
+    ("debug_echo_upstream_body", body(stream=True, debug={"echo_upstream_body": True})),  # ChatDebugOptions
+    ("metadata_strings", body(metadata={"team": "qa", "run": "42"})),
+    ("session_id_256", body(session_id="s" * 256)),
+    ("doc_extras", body(verbosity="max", web_search_options={"search_context_size": "low"}, structured_outputs=True, preset="my-preset", max_tool_calls=30, usage={"include": True})),
+    ("audio_output", body(modalities=["text", "audio"], audio={"voice": "alloy", "format": "wav"})),
+    ("provider_passthrough", body(safe_prompt=True, raw_mode=False, x_search_filter={"sources": ["news"]})),
+    ("text_part_cache_control", user_parts({"type": "text", "text": "Long context", "cache_control": {"type": "ephemeral", "ttl": "1h"}})),  # ChatContentText
+    ("text_part_prompt_cache_breakpoint", messages({"role": "system", "content": [{"type": "text", "text": "Rules", "prompt_cache_breakpoint": {"mode": "explicit"}}]}, USER)),
+    ("tool_message_parts", messages(USER, {"role": "assistant", "tool_calls": [TOOL_CALL]}, {"role": "tool", "tool_call_id": "call_abc123", "content": [{"type": "text", "text": "22C"}, image(url=PNG)]})),  # ChatToolMessage
+    ("assistant_role_only", messages(USER, {"role": "assistant"}, USER)),  # ChatAssistantMessage: only role required
+    ("assistant_null_content", messages(USER, {"role": "assistant", "content": None}, USER)),
+    ("assistant_null_content_empty_tool_calls", messages(USER, {"role": "assistant", "content": None, "tool_calls": []}, USER)),
+    ("assistant_history_fields", messages(USER, {"role": "assistant", "content": "Here", "reasoning_content": "thinking", "images": [{"image_url": {"url": PNG}}], "audio": {"id": "a1"}, "model": "openai/gpt-4o"}, USER)),
+]  # fmt: skip
 
 # (id, body)
 VALID_CASES: list[tuple[str, dict[str, Any]]] = [
@@ -505,8 +619,9 @@ VALID_CASES: list[tuple[str, dict[str, Any]]] = [
     ("reasoning_effort", body(reasoning={"effort": "xhigh", "exclude": True})),
     ("reasoning_max_tokens", body(reasoning={"max_tokens": 2000, "enabled": True})),
     ("reasoning_effort_with_null_max_tokens", body(reasoning={"effort": "none", "max_tokens": None})),
-    ("unknown_top_level_keys_are_ignored", body(store=True, web_search_options={}, max_token=3)),
+    ("unknown_top_level_keys_are_ignored", body(store=True, max_token=3)),
 ]  # fmt: skip
+VALID_CASES += SPEC_CASES
 
 
 # --- raw bodies for parse_json_body ---------------------------------------------------------
