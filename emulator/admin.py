@@ -17,9 +17,10 @@ from aiohttp import web
 
 from emulator import __version__, export
 from emulator.catalogfile import parse_catalog
+from emulator.deadline import BudgetExceeded
 from emulator.errors import RequestError, ScenarioError
-from emulator.handlers import EMULATOR, bearer_key
-from emulator.loader import load_text
+from emulator.handlers import EMULATOR, bearer_key, read_body
+from emulator.loader import MAX_FILE_BYTES, load_text
 from emulator.runtime import Emulator
 from emulator.scenario import Scenario
 
@@ -27,6 +28,7 @@ PREFIX = "/_emulator"
 DEFAULT_SOURCE = "<request body>"
 # Set by the inspector page from `?token=`: a browser's EventSource cannot send headers.
 ADMIN_COOKIE = "chat_emulator_admin"
+UPLOAD_BUDGET_MS = 30_000.0  # a 10 MiB YAML file parses in ~10 s on a slow machine
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
@@ -96,7 +98,14 @@ async def get_requests(request: web.Request) -> web.Response:
     emulator = _admin(request, "scenario")
     scenario = request.query.get("scenario")
     entries = emulator.journal.entries(scenario)
-    return web.json_response({"requests": [e.to_json() for e in entries]}, dumps=_dumps)
+    return web.json_response(
+        {
+            "requests": [e.to_json() for e in entries],
+            "dropped": emulator.journal.dropped,
+            "dropped_rejected": emulator.dropped_problem_count,
+        },
+        dumps=_dumps,
+    )
 
 
 async def get_request_scenario(request: web.Request) -> web.Response:
@@ -123,7 +132,7 @@ async def delete_requests(request: web.Request) -> web.Response:
     """Empty the journal (scenarios and their call counters stay)."""
     emulator = _admin(request)
     deleted = len(emulator.journal)
-    emulator.journal.clear()
+    emulator.clear_journal()
     return web.json_response({"deleted": deleted})
 
 
@@ -156,15 +165,21 @@ async def post_scenarios(request: web.Request) -> web.Response:
     emulator = _admin(request, "replace", "source")
     replace = _flag(request, "replace")
     source = request.query.get("source") or DEFAULT_SOURCE
-    text = await _text_body(request, emulator.config.max_body_bytes)
+    text = await _text_body(request, emulator)
     try:
-        scenarios = load_text(text, source)
+        # YAML parsing is pure Python and grows with the file: off the event loop, bounded.
+        budget_s = max(emulator.config.request_budget_ms, UPLOAD_BUDGET_MS) / 1000
+        scenarios = await emulator.bounded.run(lambda: load_text(text, source), budget_s)
         if replace:
             emulator.state.replace_all(scenarios)
         else:
             emulator.state.add(scenarios)
     except ScenarioError as exc:
         raise RequestError(400, str(exc), {"source": exc.source, "line": exc.line}) from None
+    except BudgetExceeded:
+        raise RequestError(
+            413, f"the scenarios took more than {budget_s * 1000:.0f} ms to load; split the file"
+        ) from None
     names = [s.name for s in scenarios]
     return web.json_response(
         {"loaded": names, "scenarios": list(emulator.state.names())}, status=201
@@ -176,7 +191,7 @@ async def post_catalog(request: web.Request) -> web.Response:
     until the next reset; 400 naming `source:line` for a broken one. `?source=` names the body."""
     emulator = _admin(request, "source")
     source = request.query.get("source") or DEFAULT_SOURCE
-    text = await _text_body(request, emulator.config.max_body_bytes, "a catalog file")
+    text = await _text_body(request, emulator, "a catalog file")
     try:
         parsed = parse_catalog(text, source)
     except ScenarioError as exc:
@@ -188,11 +203,14 @@ async def post_catalog(request: web.Request) -> web.Response:
     )
 
 
-async def _text_body(request: web.Request, limit: int, what: str = "scenarios") -> str:
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise RequestError(413, f"request body is larger than the limit of {limit} bytes") from None
+async def _text_body(request: web.Request, emulator: Emulator, what: str = "scenarios") -> str:
+    # A scenario (or catalog) file has its own size limit, the same as on disk.
+    limit = min(emulator.config.max_body_bytes, MAX_FILE_BYTES)
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit, what)
+    raw = await read_body(request, emulator.config.max_body_bytes, emulator.config.idle_timeout_ms)
+    if len(raw) > limit:
+        raise _too_large(limit, what)
     if not raw.strip():
         raise RequestError(400, f"empty body: send {what} as YAML or JSON")
     try:
@@ -204,6 +222,10 @@ async def _text_body(request: web.Request, limit: int, what: str = "scenarios") 
     if request.content_type == "application/json":
         _check_json(text)
     return text
+
+
+def _too_large(limit: int, what: str) -> RequestError:
+    return RequestError(413, f"{what}: the upload is larger than the limit of {limit} bytes")
 
 
 def _check_json(text: str) -> None:
@@ -239,6 +261,7 @@ async def get_health(request: web.Request) -> web.Response:
             "version": __version__,
             "scenarios": len(emulator.state.scenarios),
             "requests": len(emulator.journal),
+            "dropped": emulator.journal.dropped,
             "open_streams": open_streams,
             "worker": {
                 "index": emulator.config.worker,

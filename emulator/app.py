@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -11,12 +12,54 @@ from aiohttp import web
 from emulator import admin, handlers, inspector, routerapi, stats, tokens
 from emulator.config import Config
 from emulator.errors import RequestError, error_envelope
-from emulator.handlers import EMULATOR
+from emulator.handlers import EMULATOR, ENTRY
+from emulator.journal import printable
 from emulator.runtime import Emulator
 from emulator.scenario import Scenario
 
 log = logging.getLogger("emulator")
+access_log = logging.getLogger("emulator.access")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One access-log line per request, on every route: method, path, status, scenario,
+    duration, and whether the client went away or the server stopped the request. Names a
+    client or a scenario chose are escaped (`printable`): they cannot forge log lines."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    status: int | None = None
+    note = ""
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except asyncio.CancelledError:
+        stopping = request.app[EMULATOR].stopping
+        note = " (server shutdown)" if stopping else " (client aborted)"
+        raise
+    finally:
+        entry = request.get(ENTRY)
+        scenario = "-"
+        if entry is not None:
+            status = entry.status or status
+            scenario = printable(entry.scenario) if entry.scenario else "-"
+            if entry.client_aborted:
+                note = " (client aborted)"
+            elif entry.outcome == "server_shutdown":
+                note = " (server shutdown)"
+            elif entry.outcome == "server_reset":
+                note = " (cancelled by a reset)"
+        access_log.info(
+            "%s %s %s scenario=%s %.1fms%s",
+            printable(request.method),
+            printable(request.path),
+            status or "-",
+            scenario,
+            (loop.time() - start) * 1000,
+            note,
+        )
 
 
 @web.middleware
@@ -37,7 +80,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             error_envelope(exc.status, message), status=exc.status, headers=headers
         )
     except Exception:
-        log.exception("unexpected error while answering %s %s", request.method, request.path)
+        log.exception(
+            "unexpected error while answering %s %s",
+            printable(request.method),
+            printable(request.path),
+        )
         return web.json_response(error_envelope(500, "Internal Server Error"), status=500)
 
 
@@ -49,7 +96,9 @@ def create_app(
     """The emulator as an aiohttp app, for web.AppRunner or pytest-aiohttp's aiohttp_client."""
     config = config or Config()
     emulator = emulator or Emulator(config, scenarios)
-    app = web.Application(middlewares=[error_middleware], client_max_size=config.max_body_bytes)
+    app = web.Application(
+        middlewares=[access_middleware, error_middleware], client_max_size=config.max_body_bytes
+    )
     app[EMULATOR] = emulator
     for prefix in ("/v1", "/api/v1"):
         app.router.add_post(f"{prefix}/chat/completions", handlers.chat_completions)
@@ -77,4 +126,6 @@ async def _warm_up(app: web.Application) -> None:
 
 
 async def _cancel_streams(app: web.Application) -> None:
-    app[EMULATOR].cancel_open_streams()
+    emulator = app[EMULATOR]
+    emulator.stopping = True
+    emulator.cancel_open_streams("shutdown")

@@ -200,6 +200,13 @@ class ChatRequest:
             return text_of(msgs[-1].get("content"))
         return None
 
+    def warm(self) -> None:
+        """Compute the derived values matching and generation read (their cost grows with
+        the body), so a worker thread pays for them instead of the event loop."""
+        for name in ("tool_names", "last_user_message", "system_message", "message_texts"):
+            getattr(self, name)
+        _ = self.fingerprint
+
     @cached_property
     def fingerprint(self) -> str:
         """A canonical text of the body minus the keys that only shape delivery (stream,

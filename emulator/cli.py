@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -14,7 +16,11 @@ from emulator import cli_record
 from emulator.config import (
     DEFAULT_CREDITS,
     DEFAULT_HOST,
+    DEFAULT_IDLE_TIMEOUT_MS,
+    DEFAULT_JOURNAL_MAX_BYTES,
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_PORT,
+    DEFAULT_REQUEST_BUDGET_MS,
     USAGE_CHUNK_SHAPES,
     Config,
 )
@@ -88,6 +94,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--journal-limit", type=int, default=1000, help="requests kept in the journal"
+    )
+    serve.add_argument(
+        "--journal-max-bytes",
+        type=int,
+        default=DEFAULT_JOURNAL_MAX_BYTES,
+        metavar="BYTES",
+        help="about how many bytes the journal keeps; oldest entries dropped beyond (0: no bound)",
+    )
+    serve.add_argument(
+        "--request-budget-ms",
+        type=float,
+        default=DEFAULT_REQUEST_BUDGET_MS,
+        metavar="MS",
+        help="time one request may take to parse and validate (413) or generate (422)",
+    )
+    serve.add_argument(
+        "--idle-timeout-ms",
+        type=float,
+        default=DEFAULT_IDLE_TIMEOUT_MS,
+        metavar="MS",
+        help="close connections with no complete request head for this long (0: never)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help="close connections beyond this many open ones (0: no limit)",
     )
     serve.add_argument(
         "--max-body-bytes", type=int, default=20 * 1024 * 1024, help="413 above this size"
@@ -181,6 +215,10 @@ def config_from_args(args: argparse.Namespace) -> Config:
         keepalive_ms=args.keepalive_ms,
         fixed_time=args.fixed_time,
         journal_limit=args.journal_limit,
+        journal_max_bytes=args.journal_max_bytes,
+        request_budget_ms=args.request_budget_ms,
+        idle_timeout_ms=args.idle_timeout_ms,
+        max_connections=args.max_connections,
         max_body_bytes=args.max_body_bytes,
         watch=args.watch,
         validate=args.validate,
@@ -254,10 +292,11 @@ async def run_server(
     from aiohttp import web
 
     from emulator.app import create_app
+    from emulator.httpserver import Runner
     from emulator.inspection import inspector_url
 
     app = create_app(config, scenarios)
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0)
+    runner = Runner(app, config, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port or None)
     await site.start()
@@ -271,9 +310,7 @@ async def run_server(
         inspector = inspector_url(f"http://{shown}:{port}", config.admin_token)
         print(f"  inspector: {inspector}", flush=True)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    _watch_signals(asyncio.get_running_loop(), stop)
     watcher = _start_watcher(app, config) if config.watch else None
     try:
         await stop.wait()
@@ -283,6 +320,38 @@ async def run_server(
         if on_ready is None:
             print("chat-emulator stopping", flush=True)
         await runner.cleanup()
+        _stopped.set()
+
+
+STOP_DEADLINE_S = 4.5
+
+
+def _watch_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """SIGINT/SIGTERM stop the server gracefully, and in any case within 5 s: a thread waits
+    for the signal (so it is seen even while the loop is busy), asks the loop to stop, and
+    ends the process if it has not stopped by then. A second signal ends it at once."""
+    signals = {signal.SIGINT, signal.SIGTERM}
+    # Blocked in every thread but the watcher (threads started later inherit the mask).
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+
+    def watch() -> None:
+        signal.sigwait(signals)
+        loop.call_soon_threadsafe(stop.set)
+        received_again = threading.Event()
+
+        def second() -> None:
+            signal.sigwait(signals)
+            received_again.set()
+
+        threading.Thread(target=second, daemon=True).start()
+        if received_again.wait(STOP_DEADLINE_S) or not _stopped.wait(0.5):
+            print("chat-emulator: did not stop in time; exiting", file=sys.stderr, flush=True)
+            os._exit(1)
+
+    threading.Thread(target=watch, name="chat-emulator-signals", daemon=True).start()
+
+
+_stopped = threading.Event()  # set once the server has shut down
 
 
 def _start_watcher(app: web.Application, config: Config) -> asyncio.Task[None]:

@@ -15,6 +15,10 @@ DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
 DEFAULT_JOURNAL_LIMIT = 1000
 DEFAULT_KEEPALIVE_TEXT = "OPENROUTER PROCESSING"
 DEFAULT_CREDITS = 100.0
+DEFAULT_JOURNAL_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_REQUEST_BUDGET_MS = 2000.0
+DEFAULT_IDLE_TIMEOUT_MS = 15_000.0
+DEFAULT_MAX_CONNECTIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,17 @@ class Config:
     # Token required on /_emulator/* (header `Authorization: Bearer <token>`); None: open.
     admin_token: str | None = None
     journal_limit: int = DEFAULT_JOURNAL_LIMIT
+    # About how many bytes the journal may hold (headers, bodies, played events); the oldest
+    # entries are dropped beyond it, and counted. 0: no byte bound.
+    journal_max_bytes: int = DEFAULT_JOURNAL_MAX_BYTES
+    # Wall-clock ms one request may spend parsing and validating its body (413 beyond) or
+    # generating its reply (422 beyond), in a worker thread off the event loop.
+    request_budget_ms: float = DEFAULT_REQUEST_BUDGET_MS
+    # A connection that has not sent a complete request head for this long (after opening, or
+    # after its last response) is closed; a request body that stalls this long gets a 408.
+    idle_timeout_ms: float = DEFAULT_IDLE_TIMEOUT_MS
+    # Open connections beyond this are closed as soon as they are accepted (logged once).
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # Shape of the final usage chunk of a stream (PROTOCOL D1).
     usage_chunk: str = "empty_choices"

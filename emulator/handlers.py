@@ -8,26 +8,29 @@ import functools
 import json
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from emulator import replay, timeline, writer
 from emulator.bodyparse import parse_json_body
 from emulator.chatrequest import ChatRequest
+from emulator.deadline import BudgetExceeded
 from emulator.errors import BAD_KEY_MESSAGE, NO_AUTH_MESSAGE, RequestError, error_envelope
 from emulator.generate import Draw
 from emulator.genstats import generation_cost
-from emulator.journal import JournalEntry
+from emulator.journal import JournalEntry, printable
 from emulator.openapi import openapi_document
 from emulator.runtime import Emulator
 from emulator.scenario import ErrorReply, Fault, Reply, Response, Scenario
 from emulator.state import no_match_error
 from emulator.validation import ValidationResult, error_for
 
+T = TypeVar("T")
 EMULATOR = web.AppKey("emulator", Emulator)
 NOT_VALIDATED = ValidationResult(problems=(), ignored=())
-access_log = logging.getLogger("emulator.access")
 log = logging.getLogger("emulator")
 
 
@@ -48,12 +51,21 @@ def check_auth(request: web.Request, emulator: Emulator) -> str:
     return key
 
 
+ENTRY = web.RequestKey("journal_entry", JournalEntry)
+# Bodies up to this size are parsed and validated on the event loop: every step is linear, so
+# they take well under a millisecond; larger ones (or ones whose reply is generated from a
+# schema) go to a worker thread with a deadline (emulator.deadline).
+INLINE_BODY_BYTES = 16 * 1024
+_HEAVY_KEYS = ("response_format", "tools")
+
+
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     emulator = request.app[EMULATOR]
     start = asyncio.get_running_loop().time()
     entry = emulator.journal.open(
         request.method, request.path, request.headers.items(), time.time()
     )
+    request[ENTRY] = entry
     task = asyncio.current_task()
     if task is not None:
         emulator.open_tasks.add(task)
@@ -69,28 +81,21 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             request, plan, entry, start=start, time_scale=emulator.time_scale, pacer=pacer
         )
     except asyncio.CancelledError:
-        entry.client_aborted = True
-        entry.outcome = "client_aborted"
+        reason = emulator.cancelled.get(task) if task is not None else None
+        entry.client_aborted = reason is None
+        entry.outcome = "client_aborted" if reason is None else f"server_{reason}"
         raise
     except Exception as exc:  # a bug of ours: a 500 in the envelope, logged with its traceback
-        log.exception("unexpected error while answering %s %s", request.method, request.path)
+        log.exception("unexpected error while answering %s", printable(request.path))
         entry.outcome, entry.error, entry.status = "failed", f"{type(exc).__name__}: {exc}", 500
         return web.json_response(error_envelope(500, "Internal Server Error"), status=500)
     finally:
         if task is not None:
             emulator.open_tasks.discard(task)
+            emulator.cancelled.pop(task, None)
         entry.duration_ms = round((asyncio.get_running_loop().time() - start) * 1000, 3)
         _charge(request, emulator, entry)
         emulator.journal.finish(entry)
-        access_log.info(
-            "%s %s %s scenario=%s %.1fms%s",
-            request.method,
-            request.path,
-            entry.status or "-",
-            entry.scenario or "-",
-            entry.duration_ms,
-            " (client aborted)" if entry.client_aborted else "",
-        )
 
 
 def _charge(request: web.Request, emulator: Emulator, entry: JournalEntry) -> None:
@@ -108,30 +113,70 @@ def error_timeline(exc: RequestError) -> timeline.Timeline:
     return timeline.error_response(ErrorReply(exc.status, exc.message, exc.metadata, exc.headers))
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
+async def read_body(request: web.Request, limit: int, timeout_ms: float) -> bytes:
+    """The request body, decoded from gzip/deflate/br when it says so; RequestError 413 over
+    `limit` bytes, 408 when it stalls for `timeout_ms`, 400 when its framing or encoding is
+    broken (bad chunked data, a Content-Encoding that does not decode)."""
     try:
-        return await request.read()
+        return await asyncio.wait_for(request.read(), timeout_ms / 1000 if timeout_ms > 0 else None)
     except web.HTTPRequestEntityTooLarge as exc:
         raise RequestError(413, f"request body is larger than the limit of {limit} bytes") from exc
+    except asyncio.TimeoutError:
+        _close_after_answer(request)
+        raise RequestError(
+            408, f"the request body stalled for more than {timeout_ms:.0f} ms"
+        ) from None
+    except (web.RequestPayloadError, HttpProcessingError):
+        # A body that does not decode (bad gzip) or bad chunk framing: the connection cannot
+        # carry another request after it.
+        _close_after_answer(request)
+        raise RequestError(400, _payload_message(request)) from None
+
+
+def _close_after_answer(request: web.Request) -> None:
+    """Answer this request, then close the connection instead of keeping it alive; the rest of
+    its body is not read (ending the body here stops aiohttp draining it, which would fail
+    again and log a traceback)."""
+    request.content.feed_eof()
+    if request.protocol is not None:
+        request.protocol.close()
+
+
+def _payload_message(request: web.Request) -> str:
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding and encoding != "identity":
+        return f"request body does not decode as Content-Encoding {encoding!r}"
+    return "request body framing is broken (bad chunked transfer coding)"
 
 
 async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -> timeline.Timeline:
     api_key = check_auth(request, emulator)
-    raw = await _read_body(request, emulator.config.max_body_bytes)
+    cfg = emulator.config
+    raw = await read_body(request, cfg.max_body_bytes, cfg.idle_timeout_ms)
+    entry.body_bytes = len(raw)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    strict = emulator.strict
+
+    def intake() -> tuple[dict[str, Any], ValidationResult, ChatRequest]:
+        body = parse_json_body(raw, request.headers.get("Content-Type"))
+        result = emulator.validator.validate(body, strict=strict) if cfg.validate else NOT_VALIDATED
+        chat = ChatRequest(body, headers, api_key)
+        if result.ok:
+            chat.warm()  # the derived texts matching reads, computed here rather than on the loop
+        return body, result, chat
+
+    heavy = len(raw) > INLINE_BODY_BYTES
     await emulator.pacing()[1].turn()  # one plan per loop iteration: due chunks go first
-    body = parse_json_body(raw, request.headers.get("Content-Type"))
+    if heavy:
+        body, result, chat = await _bounded(emulator, intake, 413, "parse and validate")
+    else:
+        body, result, chat = intake()
     entry.body = body
     entry.stream = body.get("stream") is True
-    result = (
-        emulator.validator.validate(body, strict=emulator.strict)
-        if emulator.config.validate
-        else NOT_VALIDATED
-    )
     entry.ignored_params = list(result.ignored)
     entry.validation_errors = [{"path": p.path, "message": p.message} for p in result.problems]
     if result.problems:
         raise error_for(result)
-    chat = ChatRequest(body, {k.lower(): v for k, v in request.headers.items()}, api_key)
 
     def admit(scenario: Scenario) -> None:
         """A strict scenario refuses unknown parameters as strict mode does, before its step
@@ -160,7 +205,25 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
         entry.scenario,
         selection.call_number,
     )
+    if heavy or any(key in body for key in _HEAVY_KEYS):
+        return await _bounded(
+            emulator, lambda: _compile(response, chat, draw, emulator, entry), 422, "generate"
+        )
     return _compile(response, chat, draw, emulator, entry)
+
+
+async def _bounded(emulator: Emulator, step: Callable[[], T], status: int, what: str) -> T:
+    """`step()` in a worker thread within the request budget; RequestError(`status`) past it."""
+    budget_ms = emulator.config.request_budget_ms
+    try:
+        return await emulator.bounded.run(step, budget_ms / 1000)
+    except BudgetExceeded:
+        raise RequestError(
+            status,
+            f"the request needs more than the server's budget of {budget_ms:.0f} ms to "
+            f"{what}; send a smaller or simpler request",
+            {"budget_ms": budget_ms},
+        ) from None
 
 
 def _compile(

@@ -1,4 +1,11 @@
-"""What each request was, what matched, what was actually played and how it ended. Bounded."""
+"""What each request was, what matched, what was actually played and how it ended.
+
+Bounded twice: at most `limit` entries and about `max_bytes` bytes of recorded data (headers,
+body, played events; a stream chunked per character costs ~100 bytes per event). The oldest
+finished entries go first, and every entry dropped is counted (`dropped`), and handed to
+`on_drop` so the owner can remember the ones that matter (a rejected request must still fail
+a test's teardown check after it left the journal).
+"""
 
 from __future__ import annotations
 
@@ -9,18 +16,60 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 REDACTED = "<redacted>"
-_SECRET_HEADERS = ("authorization", "x-api-key", "api-key")
+# Credentials, never journaled in clear: the API key, proxy credentials, cookies, and the
+# usual API-key headers of other vendors that clients may send along.
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "api-key",
+        "x-auth-token",
+        "x-goog-api-key",
+    }
+)
+_SCHEME_HEADERS = ("authorization", "proxy-authorization")
+# Rough bytes an entry and each played event cost beyond their text (objects, tuple, float).
+ENTRY_OVERHEAD_BYTES = 2048
+EVENT_OVERHEAD_BYTES = 100
+
+
+def safe_text(value: str) -> str:
+    """`value` as valid Unicode: a header byte that is not UTF-8 (aiohttp keeps it as a lone
+    surrogate, e.g. `X-Title: Café` sent as latin-1) becomes a visible `\\xe9` escape."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "backslashreplace")
+    return value
+
+
+_CONTROL = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F)} | {
+    0x0A: "\\n",
+    0x0D: "\\r",
+    0x09: "\\t",
+}
+
+
+def printable(value: object) -> str:
+    """`value` as text safe for a log line: control characters (CR, LF, ESC ...) escaped, so
+    a client- or scenario-chosen name cannot forge or split log lines; non-UTF-8 made visible."""
+    return safe_text(str(value)).translate(_CONTROL)
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Header names lower-cased; credentials replaced by a marker that keeps the scheme."""
+    """Header names lower-cased, values made valid Unicode (`safe_text`); credentials replaced
+    by a marker that keeps the scheme of Authorization and Proxy-Authorization."""
     out: dict[str, str] = {}
     for name, value in headers:
-        key = name.lower()
-        if key in _SECRET_HEADERS:
-            scheme = value.split(" ", 1)[0] + " " if " " in value else ""
-            value = scheme + REDACTED
-        out[key] = value
+        key = safe_text(name.lower())
+        if key in SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] + " " if key in _SCHEME_HEADERS and " " in value else ""
+            value = safe_text(scheme) + REDACTED
+        out[key] = safe_text(value)
     return out
 
 
@@ -67,6 +116,7 @@ class JournalEntry:
     # The time scale the writer played waits at: an event's scheduled time is the sum of the
     # (unscaled) waits before it times this.
     time_scale: float = 1.0
+    body_bytes: int = 0  # size of the request body as received, for the journal's byte bound
 
     @property
     def events(self) -> list[PlayedEvent]:
@@ -88,22 +138,44 @@ class JournalEntry:
         out["events"] = [event._asdict() for event in self.events]
         return out
 
+    def size_bytes(self) -> int:
+        """About how much memory the entry holds, in bytes (for the journal's byte bound)."""
+        size = ENTRY_OVERHEAD_BYTES + self.body_bytes
+        size += sum(len(k) + len(v) for k, v in self.headers.items())
+        size += sum(EVENT_OVERHEAD_BYTES + len(event[2]) for event in self.played)
+        size += sum(len(data) for data in self.binary.values())
+        return size
+
 
 # A journal listener gets ("open" | "finish", entry) or ("clear", None).
 Listener = Callable[[str, "JournalEntry | None"], None]
 
 
 class Journal:
-    """The request journal: oldest first, at most `limit` entries; safe to read from any thread.
+    """The request journal: oldest first, at most `limit` entries and about `max_bytes` bytes
+    (0: no byte bound); safe to read from any thread. `dropped` counts entries let go since
+    the last clear; `on_drop(entry)` runs (under the journal's lock) for each.
 
     Listeners (the inspector's event stream) hear of every opened and finished entry and of
     every clear; they are called synchronously and must not block."""
 
-    def __init__(self, limit: int = 1000) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=max(1, limit))
+    def __init__(
+        self,
+        limit: int = 1000,
+        max_bytes: int = 0,
+        on_drop: Callable[[JournalEntry], None] | None = None,
+    ) -> None:
+        self._entries: deque[JournalEntry] = deque()
+        self._live: dict[int, JournalEntry] = {}  # seq -> entry, for identity checks
+        self._sizes: dict[int, int] = {}  # seq -> size of a finished entry, once accounted
+        self._bytes = 0
+        self._limit = max(1, limit)
+        self._max_bytes = max(0, max_bytes)
         self._lock = threading.Lock()
         self._seq = 0
         self._listeners: list[Listener] = []
+        self._on_drop = on_drop
+        self.dropped = 0
 
     def subscribe(self, listener: Listener) -> None:
         """Call `listener` on every open, finish and clear until `unsubscribe`."""
@@ -117,20 +189,53 @@ class Journal:
             listener(kind, entry)
 
     def finish(self, entry: JournalEntry) -> None:
-        """Tell listeners `entry` is final (the handler calls this once the response ended)."""
+        """`entry` is final (the handler calls this once the response ended): count its size
+        against the byte bound, dropping the oldest entries (never this one) while the journal
+        holds more than `max_bytes`, and tell listeners."""
+        size = entry.size_bytes()
+        with self._lock:
+            if entry.seq not in self._sizes and self._live.get(entry.seq) is entry:
+                self._sizes[entry.seq] = size
+                self._bytes += size
+                self._evict(keep=entry)
         if self._listeners:
             self._notify("finish", entry)
 
     def open(
         self, method: str, path: str, headers: Iterable[tuple[str, str]], started_at: float
     ) -> JournalEntry:
+        """A new entry for a request that just arrived (headers redacted), appended last."""
         with self._lock:
             self._seq += 1
-            entry = JournalEntry(self._seq, method, path, redact_headers(headers), started_at)
+            entry = JournalEntry(
+                self._seq, safe_text(method), safe_text(path), redact_headers(headers), started_at
+            )
             self._entries.append(entry)
+            self._live[entry.seq] = entry
+            self._evict()
         if self._listeners:
             self._notify("open", entry)
         return entry
+
+    def _evict(self, keep: JournalEntry | None = None) -> None:
+        while len(self._entries) > self._limit or (
+            self._max_bytes and self._bytes > self._max_bytes and len(self._entries) > 1
+        ):
+            oldest = self._entries[0]
+            if oldest is keep:
+                break
+            self._entries.popleft()
+            del self._live[oldest.seq]
+            self._bytes -= self._sizes.pop(oldest.seq, 0)
+            self.dropped += 1
+            if self._on_drop is not None:
+                self._on_drop(oldest)
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes held by the finished entries (see JournalEntry.size_bytes)."""
+        with self._lock:
+            return self._bytes
 
     def entries(self, scenario: str | None = None) -> list[JournalEntry]:
         with self._lock:
@@ -140,17 +245,22 @@ class Journal:
     def get(self, seq: int) -> JournalEntry | None:
         """The entry numbered `seq`, or None when there is none (never was, or evicted)."""
         with self._lock:
-            return next((e for e in self._entries if e.seq == seq), None)
+            return self._live.get(seq)
 
     def find_generation(self, generation_id: str) -> JournalEntry | None:
         with self._lock:
             return next((e for e in self._entries if e.generation_id == generation_id), None)
 
     def clear(self) -> None:
-        """Forget every entry; numbering starts again at 1 (a reset test reads `request #1`)."""
+        """Forget every entry and the dropped count; numbering starts again at 1 (a reset test
+        reads `request #1`)."""
         with self._lock:
             self._entries.clear()
+            self._live.clear()
+            self._sizes.clear()
+            self._bytes = 0
             self._seq = 0
+            self.dropped = 0
         self._notify("clear", None)
 
     @property

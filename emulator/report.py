@@ -70,17 +70,39 @@ def _message(entry: JournalEntry) -> str:
 
 
 def format_report(
-    problems: Sequence[RequestProblem], total: int, scenarios: Sequence[Scenario] = ()
+    problems: Sequence[RequestProblem],
+    total: int,
+    scenarios: Sequence[Scenario] = (),
+    dropped: Sequence[str] = (),
+    dropped_count: int = 0,
 ) -> str:
-    """The whole report: a headline, then one block per rejected request."""
-    count = len(problems)
+    """The whole report: a headline, then one block per rejected request. `dropped` holds the
+    blocks (`format_block`) of rejected requests the journal has since let go, the first few
+    of `dropped_count`; `total` counts the requests still in the journal."""
+    count = len(problems) + dropped_count
+    total += dropped_count
     noun = "request" if total == 1 else "requests"
     verb = "was" if count == 1 else "were"
     lines = [f"chat_emulator: {count} of {total} {noun} {verb} rejected by the emulator:"]
+    if dropped_count:
+        lines += [
+            "",
+            f"{dropped_count} of them left the journal since (journal limit); "
+            + ("the first:" if dropped_count == 1 else f"the first {len(dropped)}:"),
+        ]
+        for block in dropped:
+            lines += ["", block]
+        if problems:
+            lines += ["", "and in the journal:"]
     where = {s.name: s for s in scenarios}
     for problem in problems:
         lines += ["", *_block(problem, where)]
     return "\n".join(lines)
+
+
+def format_block(problem: RequestProblem, scenarios: Sequence[Scenario] = ()) -> list[str]:
+    """One rejected request's block of the report, as lines."""
+    return _block(problem, {s.name: s for s in scenarios})
 
 
 def _block(problem: RequestProblem, scenarios: dict[str, Scenario]) -> list[str]:

@@ -12,12 +12,16 @@ from emulator.accounts import Accounts
 from emulator.catalog import Catalog
 from emulator.catalogfile import build_catalog
 from emulator.config import Config
+from emulator.deadline import Bounded
 from emulator.generate import Generator
-from emulator.journal import Journal
+from emulator.journal import Journal, JournalEntry
 from emulator.pacer import Pacer, PlanningSlots
+from emulator.report import find_problems, format_block
 from emulator.scenario import Scenario
 from emulator.state import ScenarioState
 from emulator.validation import RequestValidator
+
+DROPPED_PROBLEMS_KEPT = 5
 
 
 class Emulator:
@@ -26,7 +30,16 @@ class Emulator:
     def __init__(self, config: Config, scenarios: Iterable[Scenario] = ()) -> None:
         self.config = config
         self.state = ScenarioState(scenarios)
-        self.journal = Journal(config.journal_limit)
+        self.journal = Journal(config.journal_limit, config.journal_max_bytes, self._dropped)
+        # Rejected requests the journal let go (report blocks of the first few, and a count):
+        # the teardown check still fails on them.
+        self.dropped_problems: list[str] = []
+        self.dropped_problem_count = 0
+        self.bounded = Bounded()
+        # Tasks the server itself cancelled, with why ("server shutdown", "reset"), so the
+        # journal and access log tell that apart from a client going away.
+        self.cancelled: dict[asyncio.Task[object], str] = {}
+        self.stopping = False  # set as the server shuts down
         self.validator = RequestValidator()
         self.generator = Generator()
         self.seed = config.seed
@@ -83,7 +96,7 @@ class Emulator:
         else:
             self.state.clear()
         if not keep_journal:
-            self.journal.clear()
+            self.clear_journal()
         self._serial = itertools.count(1)
         self.seed = self.config.seed
         self.strict = self.config.strict
@@ -95,16 +108,33 @@ class Emulator:
         self.stats_polls.clear()
         self.cancel_open_streams()
 
-    def cancel_open_streams(self) -> int:
+    def clear_journal(self) -> None:
+        """Empty the journal and forget the rejected requests it had dropped."""
+        self.journal.clear()
+        self.dropped_problems.clear()
+        self.dropped_problem_count = 0
+
+    def _dropped(self, entry: JournalEntry) -> None:
+        problems = find_problems([entry], self.state.scenarios)
+        if problems:
+            self.dropped_problem_count += 1
+            if len(self.dropped_problems) < DROPPED_PROBLEMS_KEPT:
+                self.dropped_problems.append(
+                    "\n".join(format_block(problems[0], self.state.scenarios))
+                )
+
+    def cancel_open_streams(self, reason: str = "reset") -> int:
+        """Cancel every open request handler; `reason` is what the journal and log say."""
         tasks = [t for t in self.open_tasks if not t.done()]
         for task in tasks:
+            self.cancelled[task] = reason
             task.cancel()
         return len(tasks)
 
-    async def close_open_streams(self, timeout: float = 5.0) -> None:
+    async def close_open_streams(self, timeout: float = 5.0, reason: str = "reset") -> None:
         """Cancel open streams and wait (at most `timeout` s) until their handlers have ended,
         so their journal entries are final before anything reads or clears the journal."""
         tasks = [t for t in self.open_tasks if not t.done()]
-        self.cancel_open_streams()
+        self.cancel_open_streams(reason)
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)

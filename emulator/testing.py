@@ -15,6 +15,7 @@ from aiohttp import web
 
 from emulator.app import create_app
 from emulator.config import Config
+from emulator.httpserver import Runner
 from emulator.journal import JournalEntry
 from emulator.report import RequestProblem, find_problems, format_report
 from emulator.runtime import Emulator
@@ -77,9 +78,7 @@ class EmulatorServer:
 
     async def _start_site(self) -> None:
         app = create_app(self.config, emulator=self.emulator)
-        runner = web.AppRunner(
-            app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
-        )
+        runner = Runner(app, self.config, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.config.host, self.config.port)
         await site.start()
@@ -93,7 +92,8 @@ class EmulatorServer:
         loop, runner = self._loop, self._runner
 
         async def shutdown() -> None:
-            await self._cancel_open_streams()
+            self.emulator.stopping = True
+            await self.emulator.close_open_streams(_STOP_TIMEOUT_S, "shutdown")
             if runner is not None:
                 await runner.cleanup()
 
@@ -232,17 +232,30 @@ class EmulatorServer:
         """Calls served per loaded scenario (0 when never called)."""
         return self.emulator.state.call_counts()
 
+    @property
+    def dropped_requests(self) -> int:
+        """Journal entries let go since the last reset (journal limit or byte bound)."""
+        return self.emulator.journal.dropped
+
     def problems(self) -> list[RequestProblem]:
         """Requests the emulator rejected without a scenario asking for it: invalid requests,
-        no scenario matched (strict mode), unknown parameters refused by a strict scenario."""
+        no scenario matched (strict mode), unknown parameters refused by a strict scenario.
+        Only those still in the journal; `problem_report` also counts the dropped ones."""
         return find_problems(self.requests, self.emulator.state.scenarios)
 
     def problem_report(self) -> str | None:
         """The readable report of `problems()`, or None when there are none."""
         problems = self.problems()
-        if not problems:
+        emulator = self.emulator
+        if not problems and not emulator.dropped_problem_count:
             return None
-        return format_report(problems, len(self.requests), self.emulator.state.scenarios)
+        return format_report(
+            problems,
+            len(self.requests),
+            emulator.state.scenarios,
+            emulator.dropped_problems,
+            emulator.dropped_problem_count,
+        )
 
     def export_problems(self, directory: str | os.PathLike[str]) -> list[Path]:
         """Export every request of `problems()` into `directory` as `request-N.yaml`, a scenario

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
+from itertools import islice
 from typing import Any
 
 # jsonschema ships no type stubs, and types-jsonschema is not a dependency.
@@ -43,6 +44,10 @@ API_SCHEMA_FILES = (
     "chat-completion-chunk.schema.json",
     "models-list.schema.json",
 )
+
+# Describing a problem costs far more than finding it (~1 ms each with jsonschema): at most
+# this many are described, so an invalid 20 MiB body is answered at once, not in minutes.
+MAX_PROBLEMS = 50
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -99,21 +104,30 @@ class RequestValidator:
             self._is_valid = FastCompiler(registry).compile_uri(SCHEMA_BASE + REQUEST_SCHEMA)
 
     def validate(self, body: object, *, strict: bool = False) -> ValidationResult:
-        """Check `body` (the parsed JSON); in strict mode unknown top-level keys are problems."""
+        """Check `body` (the parsed JSON); in strict mode unknown top-level keys are problems.
+
+        At most MAX_PROBLEMS problems are described; when there are more, a last problem at
+        path "" says so."""
         unknown = self._unknown_keys(body)
         problems: list[tuple[Path, str]] = []
+        more = False
         if self._is_valid is None or not self._is_valid(body):
-            problems.extend(self._schema_problems(body))
+            errors = self._validator.iter_errors(body)
+            described = _describe_errors(islice(errors, MAX_PROBLEMS))
+            problems.extend(islice(described, MAX_PROBLEMS))
+            more = next(described, None) is not None or next(errors, None) is not None
         if not problems:  # the cross-field rules assume a body the schema accepts
             problems.extend(_tool_choice_problems(body))
             problems.extend(_reasoning_effort_problems(body))
         if strict:
-            problems.extend(((key,), self._unknown_message(key)) for key in unknown)
+            room = max(0, MAX_PROBLEMS - len(problems))
+            problems.extend(((key,), self._unknown_message(key)) for key in unknown[:room])
+            more = more or len(unknown) > room
         ordered = _in_document_order(problems, body)
-        return ValidationResult(
-            problems=tuple(Problem(format_path(path), message) for path, message in ordered),
-            ignored=() if strict else unknown,
-        )
+        listed = [Problem(format_path(path), message) for path, message in ordered]
+        if more:
+            listed.append(Problem("", f"more problems not listed (only the first {MAX_PROBLEMS})"))
+        return ValidationResult(problems=tuple(listed), ignored=() if strict else unknown)
 
     def _unknown_keys(self, body: object) -> tuple[str, ...]:
         if not isinstance(body, dict):
@@ -122,9 +136,6 @@ class RequestValidator:
 
     def _unknown_message(self, key: str) -> str:
         return "unknown parameter (strict mode)" + _did_you_mean(key, self.known_keys)
-
-    def _schema_problems(self, body: object) -> Iterator[tuple[Path, str]]:
-        return _describe_errors(self._validator.iter_errors(body))
 
 
 def _tool_choice_problems(body: object) -> Iterator[tuple[Path, str]]:
@@ -189,14 +200,20 @@ def format_path(path: Iterable[PathPart]) -> str:
     return text
 
 
-def _position(path: Path, body: object) -> tuple[tuple[int, str], ...]:
+def _position(
+    path: Path, body: object, orders: dict[int, dict[str, int]]
+) -> tuple[tuple[int, str], ...]:
     """A sort key following the body's own order; a missing key sorts first within its parent,
-    since a missing required field is a problem of the parent as a whole."""
+    since a missing required field is a problem of the parent as a whole. `orders` caches
+    each object's key positions (by id), so many problems in one object cost linear time."""
     key: list[tuple[int, str]] = []
     node = body
     for part in path:
         if isinstance(node, dict) and isinstance(part, str):
-            index = list(node).index(part) if part in node else -1
+            order = orders.get(id(node))
+            if order is None:
+                order = orders[id(node)] = {name: i for i, name in enumerate(node)}
+            index = order.get(part, -1)
             key.append((index, part if index < 0 else ""))
             node = node.get(part)
         elif isinstance(node, list) and isinstance(part, int):
@@ -210,7 +227,8 @@ def _position(path: Path, body: object) -> tuple[tuple[int, str], ...]:
 
 def _in_document_order(problems: list[tuple[Path, str]], body: object) -> list[tuple[Path, str]]:
     unique = list(dict.fromkeys(problems))  # the same problem can be reached twice via $refs
-    return sorted(unique, key=lambda problem: _position(problem[0], body))
+    orders: dict[int, dict[str, int]] = {}
+    return sorted(unique, key=lambda problem: _position(problem[0], body, orders))
 
 
 # --- jsonschema errors -> problems ----------------------------------------------------------

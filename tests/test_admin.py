@@ -144,7 +144,11 @@ def test_delete_requests_empties_the_journal_only(server: EmulatorServer) -> Non
     post_yaml(server, GREETING)
     say(server, "Hi")
     assert admin(server, "DELETE", "requests").json() == {"deleted": 1}
-    assert admin(server, "GET", "requests").json() == {"requests": []}
+    assert admin(server, "GET", "requests").json() == {
+        "requests": [],
+        "dropped": 0,
+        "dropped_rejected": 0,
+    }
     assert admin(server, "GET", "scenarios").json()["scenarios"][0]["calls"] == 1
 
 
@@ -171,6 +175,7 @@ def test_health(server: EmulatorServer) -> None:
         "version": "0.1.0",
         "scenarios": 0,
         "requests": 1,
+        "dropped": 0,
         "open_streams": 0,
         "worker": {"index": 0, "of": 1, "pid": os.getpid()},
     }

@@ -109,3 +109,27 @@ def test_validate_command(tmp_path: Path) -> None:
     )
     assert fail.returncode == 1
     assert f"{bad}:3:" in fail.stderr
+
+
+def test_sigterm_during_an_open_response_stops_and_logs_a_shutdown(tmp_path: Path) -> None:
+    """SIGTERM while a response is pending: serve exits 0, logging "(server shutdown)" for it
+    (not a client abort)."""
+    import socket
+    import time
+
+    scenario = tmp_path / "slow.yaml"
+    scenario.write_text("name: slow\nreply:\n  content: late\n  delay_ms: 60000\n")
+    proc, url = start("--scenarios", str(scenario))
+    port = int(url.rsplit(":", 1)[1])
+    body = b'{"model":"m","messages":[{"role":"user","content":"hi"}]}'
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer k\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        time.sleep(0.5)  # the request is being answered (its reply waits 60 s)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "POST /v1/chat/completions 200 scenario=slow " in err
+    assert err.rstrip().splitlines()[-1].endswith("(server shutdown)")

@@ -453,3 +453,33 @@ def test_async_test_with_async_client(project: pytest.Pytester) -> None:
         """,
     )
     result.assert_outcomes(passed=1)
+
+
+def test_rejected_request_dropped_from_the_journal_still_fails(project: pytest.Pytester) -> None:
+    """One invalid request, then 1,000 valid ones (past the journal limit): the teardown report
+    still fails the test and says the rejected request left the journal."""
+    result = run(
+        project,
+        """
+        import http.client
+
+        def test_many(chat_emulator):
+            conn = http.client.HTTPConnection("127.0.0.1", chat_emulator.port, timeout=10)
+            headers = {"Authorization": "Bearer k", "Content-Type": "application/json"}
+            for body in [{"model": "m"}] + [BODY] * 1000:
+                conn.request("POST", "/v1/chat/completions", json.dumps(body), headers)
+                conn.getresponse().read()
+            conn.close()
+            assert chat_emulator.dropped_requests == 1
+            assert chat_emulator.problems() == []
+        """,
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*chat_emulator: 1 of 1001 requests was rejected by the emulator:*",
+            "*1 of them left the journal since (journal limit); the first:*",
+            "request #1: POST /v1/chat/completions -> 400 invalid request",
+            "*- messages: required*",
+        ]
+    )
