@@ -120,7 +120,7 @@ def test_large_body_past_the_budget_is_a_413(make_server: MakeServer) -> None:
     error = response.json()["error"]
     assert error["code"] == 413
     assert error["message"].startswith("the request needs more than the server's budget of 0 ms")
-    assert error["metadata"] == {"budget_ms": 0}
+    assert error["metadata"] == {"error_type": "payload_too_large", "budget_ms": 0}
 
 
 def test_generation_past_the_budget_is_a_422(make_server: MakeServer) -> None:

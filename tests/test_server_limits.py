@@ -63,7 +63,7 @@ def test_journal_never_drops_the_entry_it_just_finished() -> None:
     journal = Journal(limit=10, max_bytes=100)
     entry = journal.open("POST", "/v1/chat/completions", [], 0.0)
     entry.body_bytes = 10_000
-    journal.account(entry)
+    journal.finish(entry)
     assert journal.entries() == [entry]
     assert journal.dropped == 0
 
