@@ -259,13 +259,17 @@ def curl_command(entry: JournalEntry, base_url: str) -> str:
     return " ".join(parts)
 
 
-def detail(entry: JournalEntry, base_url: str) -> dict[str, Any]:
+def detail(entry: JournalEntry, base_url: str, cost: float | None = None) -> dict[str, Any]:
     """Everything the detail pane shows: the journal entry as the admin API gives it, plus its
-    summary, timing, rebuilt reply and curl command."""
+    summary, timing, rebuilt reply and curl command. `cost` (USD, what generation stats report
+    for it) stands in when the reply's usage carries none."""
+    rebuilt = reply(entry)
+    if rebuilt["cost"] is None:
+        rebuilt["cost"] = cost
     return {
         **entry.to_json(),
         "summary": summary(entry),
         "timing": timing(entry),
-        "reply": reply(entry),
+        "reply": rebuilt,
         "curl": curl_command(entry, base_url),
     }

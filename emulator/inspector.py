@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 
-from emulator import inspection
+from emulator import genstats, inspection
 from emulator.admin import ADMIN_COOKIE, PREFIX, admin_emulator
 from emulator.errors import RequestError, ScenarioError
 from emulator.handlers import EMULATOR
@@ -117,7 +117,9 @@ async def get_request(request: web.Request) -> web.Response:
         span = f"#{held[0].seq} to #{held[-1].seq}" if held else "no requests"
         raise RequestError(404, f"no request #{text} in the journal (it holds {span})")
     base_url = f"{request.scheme}://{request.host}"
-    return web.json_response(inspection.detail(entry, base_url), dumps=_dumps)
+    served = entry.generation_id is not None and entry.finished
+    cost = genstats.generation_cost(entry, emulator.catalog) if served else None
+    return web.json_response(inspection.detail(entry, base_url, cost), dumps=_dumps)
 
 
 # --- scenario files ------------------------------------------------------------------------------

@@ -353,3 +353,49 @@ def test_reload_reads_the_files_anew(
     assert response.status == 400
     assert response.json()["error"]["message"].startswith(f"{file}:3")
     assert [s.name for s in server.emulator.state.scenarios] == ["second"]
+
+
+def test_detail_reports_the_generation_cost(server: EmulatorServer) -> None:
+    """The reply's cost is what generation stats report for it (catalog prices, USD)."""
+    sent = chat(server.url).json()
+    reply = get(server, "/_emulator/requests/1").json()["reply"]
+    stats = request(server.url, method="GET", path=f"/v1/generation?id={sent['id']}").json()
+    assert reply["cost"] == stats["data"]["total_cost"] > 0
+
+
+def test_reply_is_rebuilt_from_split_events_tool_calls_and_choices(server: EmulatorServer) -> None:
+    """Deltas cut across events (split_every), tool-call fragments and several choices are
+    joined back into what the client received."""
+    server.add(
+        {
+            "name": "split",
+            "reply": {
+                "tool_calls": [{"name": "lookup", "arguments": {"query": "a long query text"}}],
+                "stream": {"chunking": {"chars": 3}, "framing": {"split_every": 7}},
+            },
+        }
+    )
+    client = OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
+    with client:
+        chunks = list(
+            client.chat.completions.create(
+                model="openai/gpt-4o",
+                messages=[{"role": "user", "content": "Hi"}],
+                stream=True,
+                n=2,
+            )
+        )
+    arguments: dict[int, str] = {}
+    for chunk in chunks:
+        for choice in chunk.choices:
+            for call in choice.delta.tool_calls or []:
+                arguments[choice.index] = arguments.get(choice.index, "") + (
+                    call.function.arguments or "" if call.function else ""
+                )
+    reply = get(server, "/_emulator/requests/1").json()["reply"]
+    assert [c["index"] for c in reply["choices"]] == [0, 1]
+    for choice in reply["choices"]:
+        (call,) = choice["tool_calls"]
+        assert call["name"] == "lookup"
+        assert call["arguments"] == arguments[choice["index"]] == '{"query":"a long query text"}'
+        assert choice["finish_reason"] == "tool_calls"

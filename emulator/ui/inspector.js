@@ -310,7 +310,7 @@ function replySection(d) {
     const u = r.usage;
     parts.push(h("div", { class: "stats", id: "usage" }, "usage: prompt ", h("b", {}, u.prompt_tokens ?? "–"),
       ", completion ", h("b", {}, u.completion_tokens ?? "–"), ", total ", h("b", {}, u.total_tokens ?? "–"),
-      r.cost !== null && r.cost !== undefined ? [", cost ", h("b", {}, `${r.cost} USD`)] : ""));
+      r.cost !== null && r.cost !== undefined ? [", cost ", h("b", {}, `${Number(r.cost).toPrecision(3)} USD`)] : ""));
   }
   return parts;
 }
