@@ -73,8 +73,8 @@ def timing(entry: JournalEntry) -> dict[str, Any]:
     and where the client aborted (`aborted_at_ms`, None when it did not).
 
     An event's scheduled time is the sum of the waits before it (a wait's own, included), times
-    the time scale it was played at: the writer sends each event at once after its wait's
-    deadline, so the difference is the server's lateness."""
+    the time scale it was played at (a `hold` is not scaled): the writer sends each event at once
+    after its wait's deadline, so the difference is the server's lateness."""
     scheduled = 0.0
     events: list[dict[str, Any]] = []
     for event in entry.events:

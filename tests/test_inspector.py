@@ -399,3 +399,26 @@ def test_reply_is_rebuilt_from_split_events_tool_calls_and_choices(server: Emula
         assert call["name"] == "lookup"
         assert call["arguments"] == arguments[choice["index"]] == '{"query":"a long query text"}'
         assert choice["finish_reason"] == "tool_calls"
+
+
+def test_scheduled_times_scale_waits_but_not_holds() -> None:
+    """A wait's scheduled time shrinks with the time scale; a hold (hang, stall) does not."""
+    from emulator.inspection import timing
+    from emulator.journal import JournalEntry
+
+    entry = JournalEntry(1, "POST", "/v1/chat/completions", {}, 0.0, time_scale=0.5)
+    entry.played = [
+        (0.5, "head", "200"),
+        (10.2, "wait", "20"),
+        (10.3, "data", "data: {}\n\n"),
+        (50.4, "hold", "40"),
+        (50.6, "drop", ""),
+    ]
+    events = timing(entry)["events"]
+    assert [(e["kind"], e["scheduled_ms"], e["bytes"]) for e in events] == [
+        ("head", 0.0, 0),
+        ("wait", 10.0, 0),
+        ("data", 10.0, 10),
+        ("hold", 50.0, 0),
+        ("drop", 50.0, 0),
+    ]

@@ -365,7 +365,7 @@ function timelineSection(d) {
       t.time_scale !== 1 ? ` · time scale ${t.time_scale}` : "",
       t.aborted_at_ms !== null ? [" · ", h("b", {}, `client aborted at ${ms(t.aborted_at_ms)} ms`)] : ""),
     timelineSvg(t, d),
-    h("div", { class: "legend" }, ["head", "data", "comment", "wait", "error", "close", "raw", "drop"].map(
+    h("div", { class: "legend" }, ["head", "data", "comment", "wait", "hold", "error", "close", "raw", "drop"].map(
       (k) => h("span", {}, h("i", { class: `k-${k}` }), k))),
     eventsTable(t),
   ];
@@ -383,8 +383,8 @@ function timelineSvg(t, d) {
     s("text", { class: "row-label", x: 6, y: ROW_ACTUAL + 4 }, "sent"));
   // Waits as bars on the scheduled row: from the previous deadline to this one.
   for (const e of t.events) {
-    if (e.kind !== "wait") continue;
-    const span = Number(e.data) * t.time_scale;
+    if (e.kind !== "wait" && e.kind !== "hold") continue;
+    const span = Number(e.data) * (e.kind === "wait" ? t.time_scale : 1);
     svg.append(s("rect", { class: "wait-bar", x: x(e.scheduled_ms - span), y: ROW_SCHEDULED - 7,
       width: Math.max(1, x(e.scheduled_ms) - x(e.scheduled_ms - span)), height: 14 }));
   }
@@ -475,8 +475,8 @@ async function exportScenario(d) {
 
 function showRaw(d) {
   const visible = (text) => text.replace(/\r/g, "\\r").replace(/\n/g, "\\n\n").replace(/\t/g, "\\t");
-  const raw = d.timing.events.filter((e) => e.data && !["head", "wait"].includes(e.kind)).map((e) => e.data).join("");
-  output(`Raw bytes sent (${d.timing.events.reduce((n, e) => n + (["head", "wait"].includes(e.kind) ? 0 : e.bytes), 0)} bytes; \\r and \\n shown):`, visible(raw));
+  const raw = d.timing.events.filter((e) => e.data && !["head", "wait", "hold"].includes(e.kind)).map((e) => e.data).join("");
+  output(`Raw bytes sent (${d.timing.events.reduce((n, e) => n + e.bytes, 0)} bytes; \\r and \\n shown):`, visible(raw));
 }
 
 async function run(action) {
