@@ -23,6 +23,7 @@ from emulator.handlers import EMULATOR, bearer_key, read_body
 from emulator.loader import MAX_FILE_BYTES, load_text
 from emulator.runtime import Emulator
 from emulator.scenario import Scenario
+from emulator.turns import loop_warnings
 
 PREFIX = "/_emulator"
 DEFAULT_SOURCE = "<request body>"
@@ -181,9 +182,11 @@ async def post_scenarios(request: web.Request) -> web.Response:
             413, f"the scenarios took more than {budget_s * 1000:.0f} ms to load; split the file"
         ) from None
     names = [s.name for s in scenarios]
-    return web.json_response(
-        {"loaded": names, "scenarios": list(emulator.state.names())}, status=201
-    )
+    body = {"loaded": names, "scenarios": list(emulator.state.names())}
+    warnings = loop_warnings(scenarios)
+    if warnings:
+        body["warnings"] = warnings
+    return web.json_response(body, status=201)
 
 
 async def post_catalog(request: web.Request) -> web.Response:

@@ -250,8 +250,18 @@ def validate(paths: Sequence[str]) -> int:
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
+    _print_warnings(paths)
     print(f"ok: {', '.join(paths)}")
     return 0
+
+
+def _print_warnings(paths: Sequence[str]) -> None:
+    """Scenarios that load but would loop an agent forever (see emulator.turns)."""
+    from emulator.loader import load_paths
+    from emulator.turns import loop_warnings
+
+    for message in loop_warnings(load_paths(paths)):
+        print(f"warning: {message}", file=sys.stderr)
 
 
 def serve(config: Config) -> int:
@@ -265,6 +275,10 @@ def serve(config: Config) -> int:
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from emulator.turns import loop_warnings
+
+    for message in loop_warnings(scenarios):
+        logging.getLogger("emulator").warning("%s", message)
     if config.workers > 1:
         from emulator.workers import serve_workers
 

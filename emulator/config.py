@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .chaos import Chaos
+    from .normalize import Normalize
 
 USAGE_CHUNK_SHAPES = ("empty_choices", "openrouter", "none")
 
@@ -80,6 +84,11 @@ class Config:
     # stats appear a moment after the response.
     generation_lag_ms: float = 0.0
     generation_lag_polls: int = 0
+    # Seeded fault injection for every request (a scenario's or the request header's own spec
+    # takes precedence); None: none.
+    chaos: Chaos | None = None
+    # Normalisation before matching for scenarios without their own `normalize`; None: none.
+    normalize: Normalize | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def replace(self, **changes: Any) -> Config:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from emulator import replay, timeline, writer
+from emulator import injection, replay, timeline, writer
 from emulator.bodyparse import parse_json_body
 from emulator.chatrequest import ChatRequest
 from emulator.deadline import BudgetExceeded
@@ -24,8 +24,8 @@ from emulator.genstats import generation_cost
 from emulator.journal import JournalEntry, printable
 from emulator.openapi import openapi_document
 from emulator.runtime import Emulator
-from emulator.scenario import ErrorReply, Fault, Reply, Response, Scenario
-from emulator.state import no_match_error
+from emulator.scenario import Callback, ErrorReply, Fault, Reply, Response, Scenario
+from emulator.state import no_match_error, session_of
 from emulator.validation import ValidationResult, error_for
 
 T = TypeVar("T")
@@ -177,6 +177,7 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
     entry.validation_errors = [{"path": p.path, "message": p.message} for p in result.problems]
     if result.problems:
         raise error_for(result)
+    session = entry.session = session_of(chat.headers)
 
     def admit(scenario: Scenario) -> None:
         """A strict scenario refuses unknown parameters as strict mode does, before its step
@@ -185,7 +186,7 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
             entry.scenario = scenario.name
             raise error_for(emulator.validator.validate(body, strict=True))
 
-    selection = emulator.state.select(chat, admit)
+    selection = emulator.state.select(chat, admit, session, emulator.normalize)
     scenario = selection.scenario
     entry.scenario = scenario.name if scenario else None
     entry.call_number = selection.call_number if scenario else None
@@ -193,7 +194,9 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
         entry.near_misses = [
             {"scenario": name, "reasons": list(reasons)} for name, reasons in selection.near_misses
         ]
-    response: Response | None = selection.response
+    response = injection.inject_chaos(emulator, chat, scenario, session, selection.response, entry)
+    if response is not None:
+        response = await injection.resolve(response, chat, scenario)
     if response is None:
         if emulator.strict:
             raise no_match_error(selection)
@@ -232,7 +235,10 @@ def _compile(
     if isinstance(response, ErrorReply):
         return timeline.error_response(response, chat.model, draw.created)
     if isinstance(response, Fault):
+        if response.kind == "error_only":
+            return injection.error_only(response, chat)
         return timeline.fault_response(response)
+    assert not isinstance(response, Callback)  # resolved by the caller
     completion = emulator.generator.completion(response, chat, draw)
     if response.ids == "regenerate":  # a recorded reply with this request's id and created
         response = replay.regenerated(response, completion.id, completion.created)
@@ -245,9 +251,11 @@ def _compile(
     cfg = emulator.config
     defaults = timeline.StreamDefaults(cfg.usage_chunk, cfg.keepalive_text, cfg.keepalive_ms)
     rng = emulator.generator.rng(draw, chat, "schedule")
-    return timeline.stream_response(
+    plan = timeline.stream_response(
         completion, response.stream, defaults, rng, response.delay_ms, response.headers
     )
+    fuzz_seed = emulator.generator.rng(draw, chat, "fuzz", draw.call_number).getrandbits(32)
+    return injection.reshape(plan, response, fuzz_seed, entry)
 
 
 def _summary(completion: Any) -> dict[str, Any]:

@@ -117,6 +117,9 @@ class JournalEntry:
     # (unscaled) waits before it times this.
     time_scale: float = 1.0
     body_bytes: int = 0  # size of the request body as received, for the journal's byte bound
+    session: str | None = None  # the X-Emulator-Session header's value
+    chaos: dict[str, Any] | None = None  # the chaos decision: fault, detail, reason, request
+    fuzz_seed: int | None = None  # stream.fuzz: the seed that shaped this stream
 
     @property
     def events(self) -> list[PlayedEvent]:
@@ -237,10 +240,18 @@ class Journal:
         with self._lock:
             return self._bytes
 
-    def entries(self, scenario: str | None = None) -> list[JournalEntry]:
+    def entries(
+        self, scenario: str | None = None, session: str | None = None
+    ) -> list[JournalEntry]:
+        """Entries oldest first; `scenario`, `session` (when given) keep only theirs."""
         with self._lock:
             items = list(self._entries)
-        return [e for e in items if scenario is None or e.scenario == scenario]
+        return [
+            e
+            for e in items
+            if (scenario is None or e.scenario == scenario)
+            and (session is None or e.session == session)
+        ]
 
     def get(self, seq: int) -> JournalEntry | None:
         """The entry numbered `seq`, or None when there is none (never was, or evicted)."""
@@ -262,6 +273,16 @@ class Journal:
             self._seq = 0
             self.dropped = 0
         self._notify("clear", None)
+
+    def clear_session(self, session: str) -> int:
+        """Forget one session's entries (numbering goes on); returns how many were removed."""
+        with self._lock:
+            gone = [e for e in self._entries if e.session == session]
+            for entry in gone:
+                self._entries.remove(entry)
+                del self._live[entry.seq]
+                self._bytes -= self._sizes.pop(entry.seq, 0)
+        return len(gone)
 
     @property
     def last_seq(self) -> int:

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .chatrequest import ChatRequest
+from .normalize import Normalize
 from .regex import compile_regex
 from .scenario import Match, TextMatcher
+from .turns import request_turns, turn_reasons
 
 MAX_SHOWN = 60
 
@@ -188,9 +190,13 @@ def _response_format(expected: str | None, actual: str | None) -> list[str]:
     return _equal_choice("response_format", expected, actual or "text")
 
 
-def _criteria(match: Match, request: ChatRequest) -> Iterator[list[str]]:
+def _criteria(
+    match: Match, request: ChatRequest, norm: Normalize | None = None
+) -> Iterator[list[str]]:
     """The reasons of each criterion `match` sets, one list per criterion (empty: it holds),
-    worked out one at a time and in order, so a caller can stop at the first that fails."""
+    worked out one at a time and in order, so a caller can stop at the first that fails.
+    With `norm`, `request` and `match` are already normalised (`emulator.normalize`); the last
+    tool result's id and content are normalised here, after the call they answer is found."""
     if match.model is not None:
         model = request.body.get("model")
         yield _text("model", match.model, model if isinstance(model, str) else None)
@@ -215,15 +221,18 @@ def _criteria(match: Match, request: ChatRequest) -> Iterator[list[str]]:
         yield subset_reasons(match.body, request.body)
     if match.api_key is not None:
         yield _api_key(match.api_key, request.api_key)
+    if match.turn is not None:
+        yield turn_reasons(match.turn, request_turns(request, norm), _text)
 
 
-def matches(match: Match, request: ChatRequest) -> bool:
+def matches(match: Match, request: ChatRequest, norm: Normalize | None = None) -> bool:
     """Whether every criterion of `match` holds. Stops at the first that fails and words no
     reason: the hot path of selection (reasons are worked out only when someone reads them)."""
-    return not any(_criteria(match, request))
+    return not any(_criteria(match, request, norm))
 
 
-def match_request(match: Match, request: ChatRequest) -> MatchResult:
-    """Check every criterion of `match` against `request`; collect the reason of each failure."""
-    reasons = [reason for found in _criteria(match, request) for reason in found]
+def match_request(match: Match, request: ChatRequest, norm: Normalize | None = None) -> MatchResult:
+    """Check every criterion of `match` against `request`; collect the reason of each failure
+    (`norm`: see `_criteria`)."""
+    reasons = [reason for found in _criteria(match, request, norm) for reason in found]
     return MatchResult(not reasons, tuple(reasons))

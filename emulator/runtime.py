@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from emulator.accounts import Accounts
 from emulator.catalog import Catalog
 from emulator.catalogfile import build_catalog
+from emulator.chaos import ChaosCounters
 from emulator.config import Config
 from emulator.deadline import Bounded
 from emulator.generate import Generator
@@ -22,6 +23,11 @@ from emulator.state import ScenarioState
 from emulator.validation import RequestValidator
 
 DROPPED_PROBLEMS_KEPT = 5
+
+
+def session_scope(session: str | None) -> str:
+    """The prefix of a session's chaos scopes (`|` for requests without a session)."""
+    return f"session={session}|" if session is not None else "|"
 
 
 class Emulator:
@@ -54,6 +60,9 @@ class Emulator:
         self.generation_lag_ms = config.generation_lag_ms
         self.generation_lag_polls = config.generation_lag_polls
         self.stats_polls: dict[str, int] = {}
+        self.chaos = config.chaos
+        self.normalize = config.normalize
+        self.chaos_counters = ChaosCounters()
         self.open_tasks: set[asyncio.Task[object]] = set()
         self._serial = itertools.count(1)
         self._pacing: tuple[asyncio.AbstractEventLoop, Pacer, PlanningSlots] | None = None
@@ -97,6 +106,8 @@ class Emulator:
             self.state.clear()
         if not keep_journal:
             self.clear_journal()
+        self.chaos_counters.reset()
+        self.chaos = self.config.chaos
         self._serial = itertools.count(1)
         self.seed = self.config.seed
         self.strict = self.config.strict
@@ -107,6 +118,13 @@ class Emulator:
         self.generation_lag_polls = self.config.generation_lag_polls
         self.stats_polls.clear()
         self.cancel_open_streams()
+
+    def reset_session(self, session: str) -> int:
+        """Forget one session: its sequence counters, journal entries and chaos counts (other
+        sessions and the scenarios stay). Returns how many journal entries were dropped."""
+        self.state.reset_counters(session)
+        self.chaos_counters.reset(session_scope(session))
+        return self.journal.clear_session(session)
 
     def clear_journal(self) -> None:
         """Empty the journal and forget the rejected requests it had dropped."""

@@ -6,16 +6,22 @@ matching, generation and timeline compilation. Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.errors import error_object
+
+if TYPE_CHECKING:  # defined beside the code that applies them, which imports this model
+    from .chaos import Chaos
+    from .fuzz import Fuzz
+    from .normalize import Normalize
+    from .wirefaults import StreamFaults
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
 AFTER_SEQUENCE = ("repeat_last", "cycle", "fall_through")
 ID_MODES = ("keep", "regenerate")
-FAULT_KINDS = ("reset", "empty", "hang", "malformed_json")
+FAULT_KINDS = ("reset", "empty", "hang", "malformed_json", "error_only")
 CHUNKING_KINDS = ("words", "chars", "tokens", "lines", "none")
 TEXT_OPERATORS = ("equals", "contains", "regex", "glob", "absent")
 # Most keep-alive comments one stream sends while its first chunk is pending (each is an event
@@ -61,6 +67,33 @@ class Match:
     response_format: str | None = None  # text | json_object | json_schema | json
     body: Mapping[str, Any] | None = None  # subset match on the JSON body
     api_key: TextMatcher | None = None
+    turn: TurnMatch | None = None  # conversation-position criteria (emulator.turns)
+
+
+@dataclass(frozen=True)
+class TurnRange:
+    """Assistant turns so far: `min` <= turns <= `max` (None: unbounded on that side)."""
+
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class TurnMatch:
+    """Where the request stands in an agent conversation; None criteria are not checked.
+
+    `turn`: how many assistant messages the request carries; `last_role`: the role of the last
+    message; `tool_call_id`, `tool_name`, `tool_content`: the last tool result's id, the name
+    of the function it answers, and its text; `tools_called`: function names that earlier
+    assistant messages called (all of them, in any order).
+    """
+
+    turn: TurnRange | None = None
+    last_role: str | None = None
+    tool_call_id: TextMatcher | None = None
+    tool_name: TextMatcher | None = None
+    tool_content: TextMatcher | None = None
+    tools_called: tuple[str, ...] | None = None
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -172,6 +205,8 @@ class StreamSpec:
     usage_chunk: str | None = None  # None: the server's default (PROTOCOL D1)
     events: tuple[StreamEvent, ...] | None = None
     framing: Framing = field(default_factory=Framing)
+    faults: StreamFaults | None = None  # first-class broken shapes (emulator.wirefaults)
+    fuzz: Fuzz | None = None  # seeded random chunking and framing (emulator.fuzz)
 
 
 @dataclass(frozen=True)
@@ -236,14 +271,25 @@ class ErrorReply:
 
 @dataclass(frozen=True)
 class Fault:
-    """A broken answer: reset, empty, hang (bounded by max_ms) or malformed_json."""
+    """A broken answer: reset, empty, hang (bounded by max_ms), malformed_json, or error_only
+    (a 200 whose only content is an error envelope: `emulator.wirefaults`)."""
 
     kind: str
     max_ms: float = 30000.0
     body: str | None = None  # malformed_json: the broken body to send
+    error: ErrorBody | None = None  # error_only: the error (None: the provider_error preset)
 
 
-Response = Reply | ErrorReply | Fault
+@dataclass(frozen=True, eq=False)
+class Callback:
+    """A reply computed per request by Python code (the pytest fixture's `add(callable)`):
+    `fn(request)` (a ChatRequest; sync or async) returns the mapping a scenario would hold: a
+    reply's keys, or one of {reply: ...}, {error: ...}, {fault: ...}."""
+
+    fn: Callable[[Any], Any]
+
+
+Response = Reply | ErrorReply | Fault | Callback
 
 
 @dataclass(frozen=True)
@@ -257,6 +303,8 @@ class Scenario:
     priority: int = 0
     after_sequence: str = "repeat_last"
     strict: bool | None = None  # per-scenario strict mode for unknown parameters
+    normalize: Normalize | None = None  # None: the server's normalisation (emulator.normalize)
+    chaos: Chaos | None = None  # None: the server's chaos (emulator.chaos)
     source: SourceRef = field(default_factory=lambda: SourceRef("<dict>"))
 
     @property

@@ -8,17 +8,23 @@ requests never get the same step.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from . import normalize
 from .chatrequest import ChatRequest
 from .errors import RequestError
 from .loader import check_unique
-from .matching import match_request, matches
-from .scenario import Response, Scenario
+from .matching import MatchResult, match_request, matches
+from .normalize import Normalize
+from .scenario import Match, Response, Scenario
 
 FORCE_HEADER = "x-emulator-scenario"
+SESSION_HEADER = "x-emulator-session"
+MAX_SESSION_CHARS = 128
+# `call_counts(session=ALL_SESSIONS)`: totals over every session.
+ALL_SESSIONS = "\x00all"
 NEAR_MISSES_IN_MESSAGE = 3
 
 NearMiss = tuple[str, tuple[str, ...]]
@@ -65,12 +71,15 @@ class ScenarioState:
         self._lock = threading.Lock()
         self._scenarios: tuple[Scenario, ...] = ()
         self._by_priority: tuple[Scenario, ...] = ()
-        self._counts: dict[str, int] = {}
+        # Calls per (session, scenario name); session None: requests without a session header.
+        self._counts: dict[tuple[str | None, str], int] = {}
+        self._normalized: dict[tuple[str, Normalize], Match] = {}
         self.add(scenarios)
 
     # --- changing the set ---
     def _install(self, scenarios: tuple[Scenario, ...]) -> None:
         self._scenarios = scenarios
+        self._normalized = {}
         order = {s.name: i for i, s in enumerate(scenarios)}
         self._by_priority = tuple(sorted(scenarios, key=lambda s: (-s.priority, order[s.name])))
 
@@ -95,10 +104,19 @@ class ScenarioState:
             self._install(())
             self._counts.clear()
 
-    def reset_counters(self) -> None:
-        """Start every sequence again from its first step."""
+    def reset_counters(self, session: str | None = ALL_SESSIONS) -> None:
+        """Start every sequence again from its first step (of one session, or of all)."""
         with self._lock:
-            self._counts.clear()
+            if session == ALL_SESSIONS:
+                self._counts.clear()
+                return
+            for key in [k for k in self._counts if k[0] == session]:
+                del self._counts[key]
+
+    def sessions(self) -> list[str]:
+        """The sessions that have made calls, in first-call order."""
+        with self._lock:
+            return list(dict.fromkeys(s for s, _ in self._counts if s is not None))
 
     # --- reading ---
     @property
@@ -108,31 +126,67 @@ class ScenarioState:
     def names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self._scenarios)
 
-    def call_counts(self) -> dict[str, int]:
-        """Calls served per scenario name (every loaded scenario, 0 when never called)."""
+    def call_counts(self, session: str | None = ALL_SESSIONS) -> dict[str, int]:
+        """Calls served per scenario name (every loaded scenario, 0 when never called), in one
+        session (None: requests without a session header) or, by default, in all of them."""
         with self._lock:
-            return {s.name: self._counts.get(s.name, 0) for s in self._scenarios}
+            totals: dict[str, int] = {}
+            for (where, name), count in self._counts.items():
+                if session == ALL_SESSIONS or where == session:
+                    totals[name] = totals.get(name, 0) + count
+            return {s.name: totals.get(s.name, 0) for s in self._scenarios}
 
     # --- selecting ---
-    def select(self, request: ChatRequest, admit: Admit | None = None) -> Selection:
+    def select(
+        self,
+        request: ChatRequest,
+        admit: Admit | None = None,
+        session: str | None = None,
+        norm: Normalize | None = None,
+    ) -> Selection:
         """Pick the scenario for `request` and consume its step, in one locked step. `admit`
-        may refuse the picked scenario by raising (a RequestError) before any step is used."""
+        may refuse the picked scenario by raising (a RequestError) before any step is used.
+        `session` picks the partition of sequence counters; `norm` is the server's
+        normalisation, for scenarios without their own `normalize`."""
         with self._lock:
             forced = request.headers.get(FORCE_HEADER)
             if forced is not None:
-                return self._forced(forced.strip(), admit)
+                return self._forced(forced.strip(), admit, session)
             misses: list[NearMiss | Scenario] = []
+            views: dict[Normalize, ChatRequest] = {}
             for scenario in self._by_priority:
-                if not matches(scenario.match, request):
+                own = scenario.normalize if scenario.normalize is not None else norm
+                if own:
+                    # Opt-in, so off the hot path: the reasons are worked out at once.
+                    result = self._normalized_match(scenario, request, own, views)
+                    if not result.ok:
+                        misses.append((scenario.name, result.reasons))
+                        continue
+                elif not matches(scenario.match, request):
                     misses.append(scenario)
                     continue
-                selection = self._consume(scenario, False, tuple(misses), admit, request)
+                selection = self._consume(scenario, False, tuple(misses), admit, request, session)
                 if selection is not None:
                     return selection
-                misses.append((scenario.name, (_exhausted(self._counts[scenario.name]),)))
+                calls = self._counts[(session, scenario.name)]
+                misses.append((scenario.name, (_exhausted(calls),)))
             return Selection(None, None, missed=tuple(misses), request=request)
 
-    def _forced(self, name: str, admit: Admit | None) -> Selection:
+    def _normalized_match(
+        self,
+        scenario: Scenario,
+        request: ChatRequest,
+        norm: Normalize,
+        views: dict[Normalize, ChatRequest],
+    ) -> MatchResult:
+        if norm not in views:
+            views[norm] = normalize.request(request, norm)
+        key = (scenario.name, norm)
+        if key not in self._normalized:
+            self._normalized[key] = normalize.match(scenario.match, norm)
+        return match_request(self._normalized[key], views[norm], norm)
+
+    def _forced(self, name: str, admit: Admit | None, session: str | None) -> Selection:
         scenario = next((s for s in self._scenarios if s.name == name), None)
         if scenario is None:
             names = [s.name for s in self._scenarios]
@@ -142,12 +196,12 @@ class ScenarioState:
                 metadata={"scenarios": names},
                 headers={"x-should-retry": "false"},
             )
-        selection = self._consume(scenario, True, (), admit)
+        selection = self._consume(scenario, True, (), admit, None, session)
         if selection is not None:
             return selection
         # An exhausted fall_through sequence steps aside: the default reply (in strict mode a
         # 404 whose near miss says why, not "no scenarios are loaded").
-        calls = self._counts.get(name, 0)
+        calls = self._counts.get((session, name), 0)
         return Selection(scenario, None, calls, True, ((name, (_exhausted(calls),)),))
 
     def _consume(
@@ -157,15 +211,33 @@ class ScenarioState:
         misses: tuple[NearMiss | Scenario, ...],
         admit: Admit | None = None,
         request: ChatRequest | None = None,
+        session: str | None = None,
     ) -> Selection | None:
-        count = self._counts.get(scenario.name, 0)
+        key = (session, scenario.name)
+        count = self._counts.get(key, 0)
         step = scenario.step(count)
         if step is None:
             return None
         if admit is not None:
             admit(scenario)
-        self._counts[scenario.name] = count + 1
+        self._counts[key] = count + 1
         return Selection(scenario, step, count + 1, forced, misses, request)
+
+
+def session_of(headers: Mapping[str, str]) -> str | None:
+    """The session a request belongs to (header `X-Emulator-Session`, names lower-cased in
+    `headers`), None without the header; a 400 for an empty, over-long or non-printable name."""
+    value = headers.get(SESSION_HEADER)
+    if value is None:
+        return None
+    name = value.strip()
+    if not name or len(name) > MAX_SESSION_CHARS or not name.isprintable():
+        raise RequestError(
+            400,
+            f"header X-Emulator-Session must be 1 to {MAX_SESSION_CHARS} printable characters",
+            headers={"x-should-retry": "false"},
+        )
+    return name
 
 
 def _exhausted(calls: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
@@ -22,6 +23,7 @@ from emulator.runtime import Emulator
 from emulator.scenario import Scenario
 
 T = TypeVar("T")
+log = logging.getLogger("emulator")
 DEFAULT_API_KEY = "sk-emulator-test"
 _STOP_TIMEOUT_S = 5.0
 
@@ -142,6 +144,7 @@ class EmulatorServer:
 
         scenarios = load_paths([Path(p) for p in paths])
         self.emulator.state.add(scenarios)
+        _warn_loops(scenarios)
         return scenarios
 
     def add(self, *scenarios: Mapping[str, Any] | str | Scenario) -> list[Scenario]:
@@ -157,6 +160,7 @@ class EmulatorServer:
             else:
                 loaded += load_data(item, "<dict>")
         self.emulator.state.add(loaded)
+        _warn_loops(loaded)
         return loaded
 
     def add_catalog(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> None:
@@ -304,6 +308,16 @@ class EmulatorServer:
             self.emulator.generation_lag_ms = generation_lag_ms
         if generation_lag_polls is not None:
             self.emulator.generation_lag_polls = int(generation_lag_polls)
+
+
+def _warn_loops(scenarios: list[Scenario]) -> None:
+    """Log (logger `emulator`, level WARNING) each scenario that would loop an agent forever:
+    a log record rather than a Python warning, so a test run with warnings as errors does not
+    fail for a scenario that may be meant (pytest shows the record when the test fails)."""
+    from emulator.turns import loop_warnings
+
+    for message in loop_warnings(scenarios):
+        log.warning("%s", message)
 
 
 def serve_scenarios(scenarios: Iterable[Scenario], config: Config | None = None) -> EmulatorServer:

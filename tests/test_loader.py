@@ -43,8 +43,8 @@ REPLY_KEYS = (
     " usage"
 )
 STREAM_KEYS = (
-    "chunking, chunks, disconnect_after, done, error, error_after, events, framing, interval_ms,"
-    " keepalive, ttft_ms, usage_chunk"
+    "chunking, chunks, disconnect_after, done, error, error_after, events, faults, framing, fuzz,"
+    " interval_ms, keepalive, ttft_ms, usage_chunk"
 )
 KINDS = "reply, error, fault, sequence"
 
@@ -235,7 +235,7 @@ BROKEN = [
     ),
     pytest.param(
         "name: a\nfault: rest\n",
-        "2: fault: unknown fault kind 'rest'; valid: reset, empty, hang, malformed_json",
+        "2: fault: unknown fault kind 'rest'; valid: reset, empty, hang, malformed_json, error_only",
         id="unknown-fault",
     ),
     pytest.param(

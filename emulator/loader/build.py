@@ -21,9 +21,9 @@ from ..scenario import (
     ToolCallSpec,
 )
 from ..templating import parse_template
+from .agentkeys import AgentKeys
 from .explain import RESPONSE_KINDS
 from .positions import JsonPath, short
-from .streamkeys import StreamKeys
 from .streamreach import check_reach
 
 CHOICE_KEYS = (
@@ -38,7 +38,7 @@ CHOICE_KEYS = (
 TEMPLATE_KEYS = ("content", "reasoning", "refusal")
 
 
-class Builder(StreamKeys):
+class Builder(AgentKeys):
     """Builds model objects from schema-valid data; semantic problems raise with file:line."""
 
     def scenarios(self, data: Mapping[str, Any]) -> list[Scenario]:
@@ -56,6 +56,8 @@ class Builder(StreamKeys):
             priority=int(d.get("priority", 0)),
             after_sequence=d.get("after_sequence", "repeat_last"),
             strict=d.get("strict"),
+            normalize=self.normalize_of(d, path),
+            chaos=self.chaos_of(d, path),
             source=SourceRef(self.w.source, self.w.line(path)),
         )
 
@@ -97,6 +99,7 @@ class Builder(StreamKeys):
             has_tool_result=d.get("has_tool_result"),
             response_format=d.get("response_format"),
             body=d.get("body"),
+            turn=self.turn_match(d, path),
         )
 
     def text_matcher(self, value: Any, path: JsonPath, plain_op: str) -> TextMatcher:
