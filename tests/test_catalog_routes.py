@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXED_TIME
 from jsonschema import Draft202012Validator
+from wire import RawResponse, chat, request
 
 from emulator.cli import main as cli_main
 from emulator.config import Config
 from emulator.testing import EmulatorServer
-from tests.conftest import FIXED_TIME
-from tests.wire import RawResponse, chat, request
 
 SPEC = Path(__file__).parent / "spec" / "catalog-schemas.json"
 PREFIXES = ("/api/v1", "/v1")

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from conftest import FIXED_TIME
 from openrouter import OpenRouter
+from wire import request
 
 from emulator.config import Config
 from emulator.testing import EmulatorServer
-from tests.conftest import FIXED_TIME
-from tests.wire import request
 
 KEY = "sk-or-v1-0123456789abcdef"
 

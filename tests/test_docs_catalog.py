@@ -10,13 +10,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import FIXED_TIME
+from test_docs_examples import DOC_URL, ROOT, blocks, conforms, run_shell
 
 from emulator.catalogfile import parse_catalog
 from emulator.config import Config
 from emulator.errors import ScenarioError
 from emulator.testing import EmulatorServer
-from tests.conftest import FIXED_TIME
-from tests.test_docs_examples import DOC_URL, ROOT, blocks, conforms, run_shell
 
 DOC = ROOT / "docs" / "catalog.md"
 
