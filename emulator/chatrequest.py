@@ -48,6 +48,21 @@ class ChatRequest:
     body: Mapping[str, Any]
     headers: Mapping[str, str] = field(default_factory=dict)
     api_key: str | None = None
+    # Routing (docs/routing.md): the provider endpoint this attempt goes to (display name and
+    # slug) and the attempt's number, 1 for the first; None before routing.
+    provider: str | None = None
+    provider_tag: str | None = None
+    attempt: int = 1
+
+    def for_attempt(self, model: str, provider: str, tag: str, attempt: int) -> ChatRequest:
+        """This request as one routing attempt sees it: a request for `model` on `provider`."""
+        same = self.body.get("model") == model
+        body = self.body if same else {**self.body, "model": model}
+        routed = ChatRequest(body, self.headers, self.api_key, provider, tag, attempt)
+        if same:  # the same body: keep the derived values already worked out (cached)
+            fields = {"body", "headers", "api_key", "provider", "provider_tag", "attempt"}
+            routed.__dict__.update({k: v for k, v in self.__dict__.items() if k not in fields})
+        return routed
 
     # --- plain parameters ---
     @property

@@ -199,6 +199,19 @@ def _add_catalog_arguments(serve: argparse.ArgumentParser) -> None:
         metavar="N",
         help="/generation answers 404 to the first N polls of each generation",
     )
+    serve.add_argument(
+        "--catalog-strict",
+        action="store_true",
+        help="a model missing from the catalog is the router's 400 model_not_found",
+    )
+    for flag, what in (
+        ("--rpm", "requests per minute"),
+        ("--rpd", "requests per UTC day"),
+        ("--tpm", "tokens per minute"),
+    ):
+        serve.add_argument(
+            flag, type=int, default=None, metavar="N", help=f"per-key limit of {what} (429)"
+        )
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -228,6 +241,10 @@ def config_from_args(args: argparse.Namespace) -> Config:
         key_limit=args.key_limit,
         generation_lag_ms=args.generation_lag_ms,
         generation_lag_polls=args.generation_lag_polls,
+        catalog_strict=args.catalog_strict,
+        rpm=args.rpm,
+        rpd=args.rpd,
+        tpm=args.tpm,
     )
 
 

@@ -89,6 +89,13 @@ class Config:
     chaos: Chaos | None = None
     # Normalisation before matching for scenarios without their own `normalize`; None: none.
     normalize: Normalize | None = None
+    # Routing: a model missing from the catalog is the router's 400 model_not_found.
+    catalog_strict: bool = False
+    # Per-key quotas (requests per minute and per UTC day, tokens per minute); None: no limit.
+    # Free variants always have the router's free-tier limits.
+    rpm: int | None = None
+    rpd: int | None = None
+    tpm: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def replace(self, **changes: Any) -> Config:

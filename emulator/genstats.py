@@ -72,6 +72,8 @@ def generation_stats(entry: JournalEntry, catalog: Catalog) -> dict[str, Any]:
         "cache_discount": None,
         "service_tier": None,
         "session_id": _text(body.get("session_id")),
+        "router": completion.get("router"),
+        "provider_responses": completion.get("provider_responses"),
         "web_search_engine": None,
         "data_region": "global",
         **dict.fromkeys(_UNKNOWN, None),
@@ -85,7 +87,7 @@ _COUNTS = (
     "num_search_results",
     "num_fetches",
 )
-_UNKNOWN = ("router", "app_id", "preset_id", "provider_responses", "workspace_id")
+_UNKNOWN = ("app_id", "preset_id", "workspace_id")
 
 
 def played_stream(entry: JournalEntry) -> tuple[int, str | None, str | None] | None:
@@ -167,7 +169,8 @@ def generation_cost(entry: JournalEntry, catalog: Catalog) -> float:
         cached_tokens=_detail(usage, "prompt_tokens_details", "cached_tokens"),
     )
     model = str(completion.get("model") or "")
-    return compute_cost(catalog.pricing_for(model), counts, finish).cost
+    pricing = completion.get("pricing") or catalog.pricing_for(model)  # the serving endpoint's
+    return compute_cost(pricing, counts, finish).cost
 
 
 def _detail(usage: Mapping[str, Any], group: str, key: str) -> int:

@@ -14,17 +14,18 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from emulator import injection, replay, timeline, writer
+from emulator import injection, replay, routing, timeline, writer
 from emulator.bodyparse import parse_json_body
 from emulator.chatrequest import ChatRequest
 from emulator.deadline import BudgetExceeded
 from emulator.errors import BAD_KEY_MESSAGE, NO_AUTH_MESSAGE, RequestError, error_envelope
+from emulator.fallback import default_reply, run_attempts
 from emulator.generate import Draw
 from emulator.genstats import generation_cost
 from emulator.journal import JournalEntry, printable
 from emulator.openapi import openapi_document
 from emulator.runtime import Emulator
-from emulator.scenario import Callback, ErrorReply, Fault, Reply, Response, Scenario
+from emulator.scenario import Callback, ErrorReply, Fault, Response, Scenario
 from emulator.state import no_match_error, session_of
 from emulator.validation import ValidationResult, error_for
 
@@ -104,9 +105,10 @@ def _charge(request: web.Request, emulator: Emulator, entry: JournalEntry) -> No
     if api_key is None or entry.completion is None:
         return
     model = str(entry.completion.get("model") or "")
-    free = ":free" in model
     cost = generation_cost(entry, emulator.catalog)
-    emulator.accounts.charge(api_key, cost, emulator.now(), free)
+    emulator.accounts.charge(api_key, cost, emulator.now(), routing.is_free(model))
+    usage = entry.completion.get("usage") or {}
+    emulator.quotas.add_tokens(api_key, int(usage.get("total_tokens") or 0), emulator.clock())
 
 
 def error_timeline(exc: RequestError) -> timeline.Timeline:
@@ -186,7 +188,21 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
             entry.scenario = scenario.name
             raise error_for(emulator.validator.validate(body, strict=True))
 
-    selection = emulator.state.select(chat, admit, session, emulator.normalize)
+    now = emulator.clock()
+    refusal = emulator.quotas.check(api_key, routing.is_free(chat.model), now)
+    if refusal is not None:
+        reply = ErrorReply(429, refusal.message, headers=refusal.headers(now))
+        return timeline.error_response(reply, chat.model, emulator.created())
+    try:
+        rng = emulator.generator.rng(Draw(emulator.seed, 0), chat, "route")
+        route = routing.plan_route(body, emulator.catalog, rng, emulator.catalog_strict)
+    except routing.RoutingError as exc:
+        reply = ErrorReply(exc.status, exc.message, availability=exc.availability)
+        return timeline.error_response(reply, chat.model, emulator.created())
+    outcome = run_attempts(
+        route, chat, lambda r: emulator.state.select(r, admit, session, emulator.normalize)
+    )
+    chat, selection = outcome.request, outcome.selection
     scenario = selection.scenario
     entry.scenario = scenario.name if scenario else None
     entry.call_number = selection.call_number if scenario else None
@@ -194,13 +210,13 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
         entry.near_misses = [
             {"scenario": name, "reasons": list(reasons)} for name, reasons in selection.near_misses
         ]
-    response = injection.inject_chaos(emulator, chat, scenario, session, selection.response, entry)
+    response = injection.inject_chaos(emulator, chat, scenario, session, outcome.response, entry)
     if response is not None:
         response = await injection.resolve(response, chat, scenario)
     if response is None:
         if emulator.strict:
             raise no_match_error(selection)
-        response = Reply()
+        response = default_reply(outcome.attempt)
     draw = Draw(
         emulator.seed,
         emulator.created(),
@@ -209,10 +225,16 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
         selection.call_number,
     )
     if heavy or any(key in body for key in _HEAVY_KEYS):
-        return await _bounded(
+        plan = await _bounded(
             emulator, lambda: _compile(response, chat, draw, emulator, entry), 422, "generate"
         )
-    return _compile(response, chat, draw, emulator, entry)
+    else:
+        plan = _compile(response, chat, draw, emulator, entry)
+    if entry.completion is not None:  # what routing did, for the stats and the cost
+        entry.completion["pricing"] = dict(outcome.attempt.endpoint.pricing)
+        entry.completion["provider_responses"] = outcome.provider_responses
+        entry.completion["router"] = route.router
+    return plan
 
 
 async def _bounded(emulator: Emulator, step: Callable[[], T], status: int, what: str) -> T:

@@ -223,6 +223,21 @@ def _criteria(
         yield _api_key(match.api_key, request.api_key)
     if match.turn is not None:
         yield turn_reasons(match.turn, request_turns(request, norm), _text)
+    if match.provider is not None:
+        yield _provider(match.provider, request.provider, request.provider_tag)
+    if match.attempt is not None and match.attempt != request.attempt:
+        yield [f"attempt: wanted {match.attempt}, this is attempt {request.attempt}"]
+
+
+def _provider(matcher: TextMatcher, name: str | None, tag: str | None) -> list[str]:
+    """The routed provider, by display name (`DeepInfra`) or slug (`deepinfra/turbo`, or its
+    base `deepinfra`)."""
+    names = [n for n in (name, tag, tag.partition("/")[0] if tag else None) if n]
+    if matcher.op == "absent":
+        return [f"provider: wanted none, routed to {name}"] if names else []
+    if any(text_holds(matcher, n) for n in names):
+        return []
+    return _text("provider", matcher, name)
 
 
 def matches(match: Match, request: ChatRequest, norm: Normalize | None = None) -> bool:

@@ -27,6 +27,10 @@ MARKER_OPTIONS = (
     "catalog",
     "generation_lag_ms",
     "generation_lag_polls",
+    "catalog_strict",
+    "rpm",
+    "rpd",
+    "tpm",
 )
 CHECK_HINT = (
     "(checked as the chat_emulator fixture tears down; a test that sends such requests\n"
@@ -53,7 +57,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "chat_emulator(scenarios=None, strict=None, seed=None, time_scale=None, "
-        "check_requests=True, catalog=None, generation_lag_ms=None, generation_lag_polls=None): "
+        "check_requests=True, catalog=None, generation_lag_ms=None, generation_lag_polls=None, "
+        "catalog_strict=None, rpm=None, rpd=None, tpm=None): "
         "options for the chat_emulator fixture of this test",
     )
 
@@ -175,9 +180,15 @@ def _marker_options(node: pytest.Item) -> dict[str, Any]:
 
 
 def _bad_values(options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    for name in ("strict", "check_requests"):
+    for name in ("strict", "check_requests", "catalog_strict"):
         if name in options and not isinstance(options[name], bool):
             yield name, "must be True or False"
+    for name in ("rpm", "rpd", "tpm"):
+        value = options.get(name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            yield name, "must be an integer >= 0"
     seed = options.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         yield "seed", "must be an integer"
@@ -197,7 +208,17 @@ def _bad_values(options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 def _apply(server: EmulatorServer, options: Mapping[str, Any], test_dir: Path) -> None:
     from emulator.errors import ScenarioError
 
-    names = ("strict", "seed", "time_scale", "generation_lag_ms", "generation_lag_polls")
+    names = (
+        "strict",
+        "seed",
+        "time_scale",
+        "generation_lag_ms",
+        "generation_lag_polls",
+        "catalog_strict",
+        "rpm",
+        "rpd",
+        "tpm",
+    )
     server.configure(**{k: options[k] for k in names if k in options})
     catalogs = options.get("catalog") or ()
     if isinstance(catalogs, (str, os.PathLike, Mapping)):

@@ -17,6 +17,7 @@ from emulator.deadline import Bounded
 from emulator.generate import Generator
 from emulator.journal import Journal, JournalEntry
 from emulator.pacer import Pacer, PlanningSlots
+from emulator.quota import Limits, Quotas
 from emulator.report import find_problems, format_block
 from emulator.scenario import Scenario
 from emulator.state import ScenarioState
@@ -63,6 +64,10 @@ class Emulator:
         self.chaos = config.chaos
         self.normalize = config.normalize
         self.chaos_counters = ChaosCounters()
+        self.catalog_strict = config.catalog_strict
+        self.quotas = Quotas(self._limits(), self.accounts.free_daily_limit)
+        self._clock_start = (time.time(), time.monotonic())
+        self.clock_offset = 0.0
         self.open_tasks: set[asyncio.Task[object]] = set()
         self._serial = itertools.count(1)
         self._pacing: tuple[asyncio.AbstractEventLoop, Pacer, PlanningSlots] | None = None
@@ -79,6 +84,34 @@ class Emulator:
 
     def created(self) -> int:
         return self.config.fixed_time if self.config.fixed_time is not None else int(time.time())
+
+    def _limits(self) -> Limits:
+        return Limits(self.config.rpm, self.config.rpd, self.config.tpm)
+
+    def set_limits(self, rpm: int | None, rpd: int | None, tpm: int | None) -> None:
+        """Per-key quotas until the next reset (None keeps the configured one); counters restart."""
+        base = self._limits()
+        limits = Limits(
+            rpm if rpm is not None else base.rpm,
+            rpd if rpd is not None else base.rpd,
+            tpm if tpm is not None else base.tpm,
+        )
+        self.quotas = Quotas(limits, self.accounts.free_daily_limit)
+
+    def clock(self) -> float:
+        """The clock of quota windows (unix seconds): it starts at the fixed time (or the wall
+        clock) when the server starts and runs 1/time_scale times as fast as real time, so a
+        time-scaled test sees a minute's window pass in time_scale minutes (at real speed when
+        time_scale is 0)."""
+        wall, mono = self._clock_start
+        start = float(self.config.fixed_time) if self.config.fixed_time is not None else wall
+        elapsed = time.monotonic() - mono
+        scaled = elapsed / self.time_scale if self.time_scale > 0 else elapsed
+        return start + scaled + self.clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the quota clock forward (tests: a rate-limit window ends at once)."""
+        self.clock_offset += max(0.0, seconds)
 
     def now(self) -> float:
         """The emulator's clock (unix seconds): the wall clock, or the configured fixed time."""
@@ -117,6 +150,9 @@ class Emulator:
         self.generation_lag_ms = self.config.generation_lag_ms
         self.generation_lag_polls = self.config.generation_lag_polls
         self.stats_polls.clear()
+        self.catalog_strict = self.config.catalog_strict
+        self.quotas = Quotas(self._limits(), self.accounts.free_daily_limit)
+        self.clock_offset = 0.0
         self.cancel_open_streams()
 
     def reset_session(self, session: str) -> int:

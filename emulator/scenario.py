@@ -68,6 +68,8 @@ class Match:
     body: Mapping[str, Any] | None = None  # subset match on the JSON body
     api_key: TextMatcher | None = None
     turn: TurnMatch | None = None  # conversation-position criteria (emulator.turns)
+    provider: TextMatcher | None = None  # the routed endpoint's provider name or slug
+    attempt: int | None = None  # the routing attempt's number, 1 for the first
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,7 @@ class ErrorReply:
     body: str | None = None  # the exact body to send instead of the envelope (recorded errors)
     availability: Mapping[str, Any] | None = None
     rate_limit: RateLimit | None = None
+    terminal: bool = False  # routing: no fallback to the next model or provider after it
 
     def inner(self) -> ErrorBody:
         """The inner error object this reply sends."""

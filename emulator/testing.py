@@ -177,6 +177,11 @@ class EmulatorServer:
             parsed = load_catalog_file(Path(source))
         self.emulator.catalog = parsed.apply(self.emulator.catalog)
 
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator's quota clock forward by `seconds`: rate-limit windows that end
+        within them are over (GET /key, 429s)."""
+        self.emulator.advance_clock(seconds)
+
     def reset(self, *, keep_journal: bool = False) -> None:
         """Fresh state for the next test: scenarios, counters, journal, settings; open streams
         are cancelled and awaited (bounded), so nothing a test left open bleeds into the next.
@@ -294,6 +299,10 @@ class EmulatorServer:
         time_scale: float | None = None,
         generation_lag_ms: float | None = None,
         generation_lag_polls: int | None = None,
+        catalog_strict: bool | None = None,
+        rpm: int | None = None,
+        rpd: int | None = None,
+        tpm: int | None = None,
     ) -> None:
         """Per-test settings (the pytest marker uses this); reset() restores the config's.
         The generation lag hides a generation's stats (404) until it ended `generation_lag_ms`
@@ -308,6 +317,10 @@ class EmulatorServer:
             self.emulator.generation_lag_ms = generation_lag_ms
         if generation_lag_polls is not None:
             self.emulator.generation_lag_polls = int(generation_lag_polls)
+        if catalog_strict is not None:
+            self.emulator.catalog_strict = catalog_strict
+        if rpm is not None or rpd is not None or tpm is not None:
+            self.emulator.set_limits(rpm, rpd, tpm)
 
 
 def _warn_loops(scenarios: list[Scenario]) -> None:

@@ -52,12 +52,12 @@ FIELDS = [
     "cache_discount",
     "service_tier",
     "session_id",
+    "router",
+    "provider_responses",
     "web_search_engine",
     "data_region",
-    "router",
     "app_id",
     "preset_id",
-    "provider_responses",
     "workspace_id",
 ]
 SLOW_STREAM = {

@@ -516,7 +516,7 @@ VALID_CASES: list[tuple[str, dict[str, Any]]] = [
     ("seed_response_format_text", body(response_format={"type": "text"})),
     ("response_format_json_object", body(response_format={"type": "json_object"})),
     # Seed 004 / PROTOCOL §2.4: provider routing.
-    ("seed_provider_order", body(provider={"order": ["anthropic"], "allow_fallbacks": False})),
+    ("seed_provider_order", body(model="anthropic/claude-3.5-sonnet", provider={"order": ["anthropic"], "allow_fallbacks": False})),
     # protocol-examples/request_*.json
     ("protocol_request_basic", copy.deepcopy(REQUEST_BASIC)),
     ("protocol_request_full", copy.deepcopy(REQUEST_FULL)),
@@ -594,7 +594,8 @@ VALID_CASES: list[tuple[str, dict[str, Any]]] = [
         ),
     ),
     ("assistant_content_parts", messages(USER, {"role": "assistant", "content": [{"type": "text", "text": "Hello"}]})),
-    ("provider_every_field", body(provider=ALL_PROVIDER_FIELDS)),
+    # A model some endpoint of which satisfies every preference (routing applies them).
+    ("provider_every_field", body(model="openai/gpt-4o-mini", provider=ALL_PROVIDER_FIELDS)),
     ("provider_all_null", body(provider=dict.fromkeys(ALL_PROVIDER_FIELDS))),
     ("provider_sort_exacto", body(provider={"sort": "exacto", "preferred_min_throughput": 10})),
     (

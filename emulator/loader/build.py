@@ -82,7 +82,14 @@ class Builder(AgentKeys):
     def match(self, d: Mapping[str, Any], path: JsonPath) -> Match:
         text = {
             key: self.text_matcher(d[key], path + (key,), "glob" if key == "model" else "equals")
-            for key in ("model", "last_user_message", "system_message", "any_message", "api_key")
+            for key in (
+                "model",
+                "last_user_message",
+                "system_message",
+                "any_message",
+                "api_key",
+                "provider",
+            )
             if key in d
         }
         headers = tuple(
@@ -100,6 +107,7 @@ class Builder(AgentKeys):
             response_format=d.get("response_format"),
             body=d.get("body"),
             turn=self.turn_match(d, path),
+            attempt=d.get("attempt"),
         )
 
     def text_matcher(self, value: Any, path: JsonPath, plain_op: str) -> TextMatcher:

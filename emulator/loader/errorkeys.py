@@ -41,6 +41,7 @@ class ErrorKeys:
             body=value.get("body"),
             availability=base.availability,
             rate_limit=base.rate_limit,
+            terminal=value.get("terminal") is True,
         )
 
     def header_value(self, value: Any, path: JsonPath) -> str:

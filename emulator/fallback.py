@@ -1,0 +1,101 @@
+"""Playing a route's attempts against the scenarios: the first answer that is not a pre-stream
+error wins (model-fallbacks docs; provider-level fallback within a model).
+
+Each attempt is matched as a request for its candidate model on its provider endpoint. An
+`ErrorReply` falls through unless it is `terminal` or nothing is left: from a scenario that
+matches on `provider` or `attempt` (a provider failing) to the model's next endpoint, otherwise
+(the model failing) to the next candidate model. So a plain request with one model gets its
+scenario's error as before, and a scripted sequence is not consumed by provider retries. A
+reply or a fault ends the loop: errors after the first streamed token never fall back. Every
+attempt is recorded as the generation stats' `provider_responses` (spec schema
+ProviderResponse).
+
+Pure: no aiohttp; selection is passed in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.chatrequest import ChatRequest
+from emulator.routing import Attempt, RoutePlan
+from emulator.scenario import ErrorReply, Reply, Response, Scenario
+from emulator.state import Selection
+
+Select = Callable[[ChatRequest], Selection]
+
+
+@dataclass
+class Outcome:
+    """What the attempts came to: the response to compile, the request as its attempt saw it,
+    the attempt that answered and the selection that picked its response (None: default)."""
+
+    response: Response | None
+    request: ChatRequest
+    attempt: Attempt
+    selection: Selection
+    provider_responses: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
+    """Try `plan`'s attempts in order with `select` (which may raise, e.g. strict mode's 404)."""
+    responses: list[dict[str, Any]] = []
+    failed_models: set[str] = set()
+    pending = list(plan.attempts)
+    number = 0
+    while pending:
+        attempt = pending.pop(0)
+        if attempt.model in failed_models:
+            continue
+        number += 1
+        attempt = dataclasses.replace(attempt, number=number)
+        request = chat.for_attempt(
+            attempt.model, attempt.endpoint.provider_name, attempt.endpoint.tag, attempt.number
+        )
+        selection = select(request)
+        response = selection.response
+        if isinstance(response, ErrorReply):
+            responses.append(_provider_response(attempt, response.status))
+            scenario = selection.scenario
+            if scenario is None or not _provider_level(scenario):
+                failed_models.add(attempt.model)
+            left = [a for a in pending if a.model not in failed_models]
+            if not response.terminal and left:
+                continue
+        else:
+            responses.append(_provider_response(attempt, 200))
+        return Outcome(_served_by(response, attempt), request, attempt, selection, responses)
+    raise AssertionError("a route has at least one attempt")  # pragma: no cover
+
+
+def _provider_level(scenario: Scenario) -> bool:
+    """Whether a scenario's error is a provider's failure (it matches on provider or attempt)."""
+    return scenario.match.provider is not None or scenario.match.attempt is not None
+
+
+def _served_by(response: Response | None, attempt: Attempt) -> Response | None:
+    """A reply names the provider that served it, unless the scenario names one or replies as
+    another model (then its provider is that model's, as before routing)."""
+    if isinstance(response, Reply) and response.provider is None and response.model is None:
+        return dataclasses.replace(response, provider=attempt.endpoint.provider_name)
+    return response
+
+
+def default_reply(attempt: Attempt) -> Reply:
+    """The built-in reply, from the attempt's provider."""
+    return Reply(provider=attempt.endpoint.provider_name)
+
+
+def _provider_response(attempt: Attempt, status: int) -> dict[str, Any]:
+    endpoint = attempt.endpoint
+    return {
+        "status": status,
+        "provider_name": endpoint.provider_name,
+        "endpoint_id": endpoint.tag,
+        "model_permaslug": attempt.catalog_model.data["canonical_slug"],
+        "latency": round(endpoint.latency[0] * 1000),
+        "is_byok": False,
+    }
