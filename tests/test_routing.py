@@ -9,13 +9,13 @@ from typing import Any
 
 import openai
 import pytest
+from conftest import FIXED_TIME
 from openai import OpenAI
 from openrouter import OpenRouter
+from wire import chat, request
 
 from emulator.config import Config
 from emulator.testing import EmulatorServer
-from tests.conftest import FIXED_TIME
-from tests.wire import chat, request
 
 CHAIN = ["openai/gpt-4o", "anthropic/claude-sonnet-4.5", "google/gemini-2.5-flash"]
 FAILING = [
