@@ -108,6 +108,10 @@ def create_app(
     stats.add_routes(app)
     admin.add_routes(app)
     inspector.add_routes(app)
+    if config.record_mode is not None:
+        from emulator import proxy
+
+        proxy.install(app, emulator)
     app.on_startup.append(_warm_up)
     app.on_shutdown.append(_cancel_streams)
     return app

@@ -1,4 +1,4 @@
-"""The `chat-emulator` command: serve, validate, export."""
+"""The `chat-emulator` command: serve, validate, record, export."""
 
 from __future__ import annotations
 
@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
         "validate", help="check scenario files and exit non-zero on any problem"
     )
     validate.add_argument("paths", nargs="+", metavar="PATH")
+    cli_record.add_record_options(serve)
+    cli_record.add_record(sub)
     cli_record.add_export(sub)
     return parser
 
@@ -245,6 +247,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         rpm=args.rpm,
         rpd=args.rpd,
         tpm=args.tpm,
+        **cli_record.record_config(args),
     )
 
 
@@ -255,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "export":
         return cli_record.export(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if args.command == "record":
+        return serve(cli_record.record_command_config(args))
     return serve(config_from_args(args))
 
 
@@ -286,6 +291,10 @@ def serve(config: Config) -> int:
     from emulator.errors import ScenarioError
     from emulator.loader import load_paths
 
+    problem = cli_record.check_record(config)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         build_catalog(config.catalog_paths)  # a broken catalog file: file:line, before serving
         scenarios = load_paths(config.scenario_paths)

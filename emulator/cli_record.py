@@ -1,5 +1,5 @@
-"""The `chat-emulator export` command (and, with the recorder, `record`): kept apart from cli.py so
-the serve and validate commands stay one screen long.
+"""The `chat-emulator export` and `record` commands and `serve`'s recording options: kept apart
+from cli.py so the serve and validate commands stay one screen long.
 
 `export` asks a running server for journal entry N as a scenario, through its admin API, with
 nothing but the standard library (no aiohttp needed on the client side).
@@ -16,7 +16,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from emulator.config import Config
+
 DEFAULT_URL = "http://127.0.0.1:8080"
+DEFAULT_OUT = "recordings"
+RECORD_MODES = ("none", "once", "new_episodes", "all")  # as emulator.cassette.RECORD_MODES
 _TIMEOUT_S = 10.0
 
 
@@ -71,3 +75,93 @@ def _message(body: bytes) -> str:
         return str(json.loads(body)["error"]["message"])
     except (ValueError, KeyError, TypeError):
         return body.decode("utf-8", "replace")[:200]
+
+
+# --- recording ------------------------------------------------------------------------------------
+
+
+def add_record_options(parser: argparse.ArgumentParser, *, command: bool = False) -> None:
+    """`serve`'s recording options (`command`: the `record` command's, with its defaults)."""
+    parser.add_argument(
+        "--upstream",
+        required=command,
+        metavar="URL",
+        help="the router's base URL to record from, e.g. https://router.example/api/v1",
+    )
+    if command:
+        parser.add_argument(
+            "--out",
+            dest="cassette",
+            default=DEFAULT_OUT,
+            metavar="DIR",
+            help="a directory (one scenario file per conversation) or a .yaml cassette "
+            "(default: %(default)s)",
+        )
+    else:
+        parser.add_argument(
+            "--cassette",
+            default=None,
+            metavar="PATH",
+            help="recordings: a .yaml file, or a directory of one file per conversation",
+        )
+    parser.add_argument(
+        "--record" if not command else "--mode",
+        dest="record",
+        choices=RECORD_MODES,
+        default="all" if command else None,
+        help="none: replay only; once: record if the cassette is missing; new_episodes: "
+        "record what no recording matches; all: record everything again"
+        + (" (default: %(default)s)" if command else ""),
+    )
+    parser.add_argument(
+        "--redact",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="also redact this JSON field's values in recordings (repeatable)",
+    )
+
+
+def add_record(sub: Any) -> None:
+    """Add the `record` sub-command: `serve --record all --upstream URL --cassette DIR`."""
+    record = sub.add_parser(
+        "record", help="a proxy to the router that records every answer as a scenario file"
+    )
+    record.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    record.add_argument(
+        "--port", type=int, default=8080, help="port, 0 for any free one (default: %(default)s)"
+    )
+    record.add_argument("--log-level", default="INFO", help="logging level (default: %(default)s)")
+    add_record_options(record, command=True)
+
+
+def record_command_config(args: argparse.Namespace) -> Config:
+    """The server Config of `chat-emulator record`."""
+    return Config(host=args.host, port=args.port, **record_config(args))
+
+
+def record_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The Config fields of the recording options."""
+    return {
+        "record_mode": args.record,
+        "upstream": args.upstream,
+        "cassette": args.cassette,
+        "redact_fields": tuple(args.redact),
+    }
+
+
+def check_record(config: Config) -> str | None:
+    """Why the recording options cannot work together, or None."""
+    if config.record_mode is None:
+        return None
+    if config.cassette is None:
+        return "--record needs --cassette PATH (a .yaml file or a directory)"
+    if config.record_mode != "none" and not config.upstream:
+        return f"--record {config.record_mode} needs --upstream URL (where to record from)"
+    if config.upstream and urllib.parse.urlsplit(config.upstream).scheme not in ("http", "https"):
+        return f"--upstream {config.upstream!r} is not an http:// or https:// URL"
+    if config.workers > 1:
+        return "recording needs one process: --record does not go with --workers"
+    return None

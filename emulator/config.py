@@ -96,6 +96,13 @@ class Config:
     rpm: int | None = None
     rpd: int | None = None
     tpm: int | None = None
+    # Recording (serve --record): the record mode (None: no recording), the upstream's base URL,
+    # the cassette (a .yaml file, or a directory of one file per recording), extra JSON fields
+    # to redact. See emulator/cassette.py for the modes.
+    record_mode: str | None = None
+    upstream: str | None = None
+    cassette: str | None = None
+    redact_fields: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def replace(self, **changes: Any) -> Config:

@@ -24,6 +24,7 @@ from emulator.generate import Draw
 from emulator.genstats import generation_cost
 from emulator.journal import JournalEntry, printable
 from emulator.openapi import openapi_document
+from emulator.proxy import Forward
 from emulator.runtime import Emulator
 from emulator.scenario import Callback, ErrorReply, Fault, Response, Scenario
 from emulator.state import no_match_error, session_of
@@ -70,12 +71,14 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     task = asyncio.current_task()
     if task is not None:
         emulator.open_tasks.add(task)
-    plan: timeline.Timeline | None = None
+    plan: timeline.Timeline | Forward | None = None
     try:
         try:
             plan = await _plan(request, emulator, entry)
         except RequestError as exc:
             plan = error_timeline(exc)
+        if isinstance(plan, Forward):  # recording: the upstream answers (emulator/proxy.py)
+            return await plan.recorder.forward(request, plan, entry, start)
         entry.status = plan.status
         pacer = emulator.pacing()[0]
         return await writer.play(
@@ -151,7 +154,9 @@ def _payload_message(request: web.Request) -> str:
     return "request body framing is broken (bad chunked transfer coding)"
 
 
-async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -> timeline.Timeline:
+async def _plan(
+    request: web.Request, emulator: Emulator, entry: JournalEntry
+) -> timeline.Timeline | Forward:
     api_key = check_auth(request, emulator)
     cfg = emulator.config
     raw = await read_body(request, cfg.max_body_bytes, cfg.idle_timeout_ms)
@@ -188,6 +193,9 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
             entry.scenario = scenario.name
             raise error_for(emulator.validator.validate(body, strict=True))
 
+    recorder = emulator.recorder
+    if recorder is not None and recorder.records_all:  # recording: every request goes upstream
+        return Forward(recorder, body, raw)
     now = emulator.clock()
     refusal = emulator.quotas.check(api_key, routing.is_free(chat.model), now)
     if refusal is not None:
@@ -214,6 +222,8 @@ async def _plan(request: web.Request, emulator: Emulator, entry: JournalEntry) -
     if response is not None:
         response = await injection.resolve(response, chat, scenario)
     if response is None:
+        if recorder is not None:
+            return recorder.on_miss(body, raw, selection)
         if emulator.strict:
             raise no_match_error(selection)
         response = default_reply(outcome.attempt)

@@ -31,7 +31,12 @@ MARKER_OPTIONS = (
     "rpm",
     "rpd",
     "tpm",
+    "record",
+    "cassette",
 )
+RECORD_MODES = ("none", "once", "new_episodes", "all")  # as emulator.cassette.RECORD_MODES
+DEFAULT_CASSETTES = "tests/cassettes"
+UPSTREAM_ENV = "CHAT_EMULATOR_UPSTREAM"
 CHECK_HINT = (
     "(checked as the chat_emulator fixture tears down; a test that sends such requests\n"
     " on purpose can turn the check off: @pytest.mark.chat_emulator(check_requests=False))"
@@ -44,12 +49,32 @@ _FIRST_SEQ = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("chat-emulator").addoption(
+    group = parser.getgroup("chat-emulator")
+    group.addoption(
         KEEP_OPTION,
         action="store_true",
         default=False,
         help="keep the chat_emulator server running after the tests (until Ctrl-C), with every "
         "test's requests in its journal; a failing test's report links to them in the inspector",
+    )
+    group.addoption(
+        "--chat-emulator-record",
+        choices=RECORD_MODES,
+        default=None,
+        help="record mode of the tests marked with record= or cassette= (default: the "
+        "marker's record=, else none: replay only)",
+    )
+    group.addoption(
+        "--chat-emulator-cassettes",
+        default=DEFAULT_CASSETTES,
+        metavar="DIR",
+        help="where per-test cassettes live, as DIR/<module>/<test>.yaml (default: %(default)s)",
+    )
+    group.addoption(
+        "--chat-emulator-upstream",
+        default=None,
+        metavar="URL",
+        help=f"the router's base URL to record from (default: ${UPSTREAM_ENV})",
     )
 
 
@@ -58,7 +83,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "chat_emulator(scenarios=None, strict=None, seed=None, time_scale=None, "
         "check_requests=True, catalog=None, generation_lag_ms=None, generation_lag_polls=None, "
-        "catalog_strict=None, rpm=None, rpd=None, tpm=None): "
+        "catalog_strict=None, rpm=None, rpd=None, tpm=None, record=None, cassette=None): "
         "options for the chat_emulator fixture of this test",
     )
 
@@ -132,6 +157,8 @@ def chat_emulator(
     options = _marker_options(request.node)
     try:
         _apply(server, options, request.path.parent)
+        if "record" in options or "cassette" in options:
+            _record(server, options, request)
         yield server
         if options.get("check_requests", True) and _passed(request.node):
             report = server.problem_report()
@@ -198,6 +225,12 @@ def _bad_values(options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             isinstance(lag, bool) or not isinstance(lag, (int, float)) or lag < 0
         ):
             yield name, "must be a number >= 0"
+    record = options.get("record")
+    if record is not None and record not in RECORD_MODES:
+        yield "record", f"is not a valid record mode. Valid modes are: {', '.join(RECORD_MODES)}"
+    cassette = options.get("cassette")
+    if cassette is not None and not isinstance(cassette, (bool, str, os.PathLike)):
+        yield "cassette", "must be a path (or True for the default one)"
     scale = options.get("time_scale")
     if scale is not None and (
         isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale < 0
@@ -242,6 +275,36 @@ def _apply(server: EmulatorServer, options: Mapping[str, Any], test_dir: Path) -
                 server.add(item)
     except ScenarioError as exc:
         pytest.fail(f"@pytest.mark.chat_emulator(scenarios=...): {exc}", pytrace=False)
+
+
+def _record(server: EmulatorServer, options: Mapping[str, Any], request: Any) -> None:
+    """Per-test cassette: replay it and record what the mode says (see docs/record-replay.md)."""
+    config = request.config
+    mode = config.getoption("--chat-emulator-record") or options.get("record") or "none"
+    cassette = options.get("cassette")
+    if cassette is None or cassette is True:
+        cassette = cassette_path(request.node, config)
+    elif not Path(cassette).is_absolute():
+        cassette = request.path.parent / cassette
+    upstream = config.getoption("--chat-emulator-upstream") or os.environ.get(UPSTREAM_ENV)
+    try:
+        server.record(cassette, mode, upstream)
+    except ValueError as exc:
+        pytest.fail(
+            f"@pytest.mark.chat_emulator(record=...): {exc}; give --chat-emulator-upstream "
+            f"URL or set {UPSTREAM_ENV}",
+            pytrace=False,
+        )
+
+
+def cassette_path(node: pytest.Item, config: pytest.Config) -> Path:
+    """The default cassette of a test: <cassettes dir>/<module>/<test name>.yaml."""
+    base = Path(config.getoption("--chat-emulator-cassettes"))
+    if not base.is_absolute():
+        base = config.rootpath / base
+    module = Path(str(node.path)).stem
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in node.name)[:150]
+    return base / module / f"{name}.yaml"
 
 
 def _locate(path: Path, test_dir: Path) -> Path:

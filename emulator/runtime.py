@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from emulator.accounts import Accounts
 from emulator.catalog import Catalog
@@ -24,6 +25,9 @@ from emulator.state import ScenarioState
 from emulator.validation import RequestValidator
 
 DROPPED_PROBLEMS_KEPT = 5
+
+if TYPE_CHECKING:
+    from emulator.proxy import Recorder
 
 
 def session_scope(session: str | None) -> str:
@@ -71,6 +75,8 @@ class Emulator:
         self.open_tasks: set[asyncio.Task[object]] = set()
         self._serial = itertools.count(1)
         self._pacing: tuple[asyncio.AbstractEventLoop, Pacer, PlanningSlots] | None = None
+        # Set while recording (serve --record, the pytest option): misses go upstream.
+        self.recorder: Recorder | None = None
 
     def pacing(self) -> tuple[Pacer, PlanningSlots]:
         """The running loop's pacer and planning slots (made on first use on that loop)."""

@@ -186,7 +186,9 @@ class EmulatorServer:
         """Fresh state for the next test: scenarios, counters, journal, settings; open streams
         are cancelled and awaited (bounded), so nothing a test left open bleeds into the next.
         `keep_journal`: earlier requests stay in the journal (for the inspector; numbering goes
-        on) while `requests` shows only those after this reset."""
+        on) while `requests` shows only those after this reset. A recording is stopped (and
+        written)."""
+        self.stop_recording()
         self.call(self._reset(keep_journal))
 
     async def _reset(self, keep_journal: bool = False) -> None:
@@ -236,6 +238,34 @@ class EmulatorServer:
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
+
+    def record(
+        self,
+        cassette: str | os.PathLike[str],
+        mode: str = "new_episodes",
+        upstream: str | None = None,
+        redact: Iterable[str] = (),
+    ) -> None:
+        """Replay `cassette` and, as the record `mode` says, send what it does not answer to
+        `upstream` (a base URL, e.g. `http://127.0.0.1:9000/v1`) and record it there; see
+        docs/record-replay.md. Undone by `stop_recording()` (the fixture does it)."""
+        from emulator.cassette import CassetteStore
+        from emulator.proxy import Recorder, start_recording
+
+        store = CassetteStore(Path(cassette), mode)
+        if store.records_misses and not upstream:
+            raise ValueError(f"record mode {mode!r} needs an upstream URL to record from")
+        self.stop_recording()
+        start_recording(self.emulator, Recorder(upstream or "", store, tuple(redact)))
+
+    def stop_recording(self) -> None:
+        """Stop recording: answers still arriving are finished and written first (bounded)."""
+        recorder = self.emulator.recorder
+        if recorder is None:
+            return
+        self.emulator.recorder = None
+        if self._loop is not None:
+            self.call(recorder.close(), timeout=60.0)
 
     def scenario_calls(self) -> dict[str, int]:
         """Calls served per loaded scenario (0 when never called)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -206,3 +206,56 @@ def _closed_response() -> web.StreamResponse:
     """What a handler returns once the connection is gone: aiohttp sends nothing on a closed
     transport, and a prepared-looking response keeps it from writing a 200 of its own."""
     return web.Response(status=499)
+
+
+async def play_live(
+    request: web.Request,
+    head: Head,
+    events: AsyncIterator[Event],
+    entry: JournalEntry,
+    *,
+    start: float,
+) -> web.StreamResponse:
+    """Play a timeline that is still arriving (a proxied upstream answer): `head`, then each
+    Send as soon as `events` yields it (no waits: the source sets the pace), until a Close or a
+    Drop. Every event is journaled as `play` does. A client that goes away ends only this
+    playing (`client_aborted`); the source is not consumed further here."""
+    now = asyncio.get_running_loop().time
+
+    def record(kind: str, data: bytes = b"") -> None:
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", "backslashreplace")
+            entry.binary[len(entry.played)] = data
+        entry.played.append((round((now() - start) * 1000, 3), kind, text))
+
+    record("head", str(head.status).encode())
+    entry.response_headers = dict(head.headers)
+    response: web.StreamResponse | None = None
+    played = len(entry.played)
+    try:
+        response = await _prepare(request, head)
+        async for event in events:
+            if isinstance(event, Send):
+                record(event.kind, event.data)
+                await response.write(event.data)
+            elif isinstance(event, Close):
+                record("close")
+                entry.outcome = "completed"
+                await response.write_eof()
+                break
+            elif isinstance(event, Drop):
+                record("reset" if event.reset else "drop")
+                entry.outcome = "reset" if event.reset else "dropped"
+                _drop(request, event.reset)
+                break
+            played = len(entry.played)
+    except (ConnectionError, asyncio.CancelledError) as exc:
+        del entry.played[played:]
+        entry.client_aborted = True
+        entry.aborted_after = len(entry.played)
+        entry.outcome = "client_aborted"
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+    return response or _closed_response()

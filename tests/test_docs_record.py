@@ -49,6 +49,13 @@ def test_every_example_file_is_on_the_page() -> None:
     assert files == set(EXAMPLES)
 
 
+def test_cassette_block_is_the_file_and_loads() -> None:
+    """The cassette shown is, verbatim, the one the example test replays, and it loads."""
+    [(note, text)] = [(n, t) for n, t in BLOCKS if n.startswith("cassette: ")]
+    assert text == (ROOT / note.removeprefix("cassette: ")).read_text()
+    assert load_text(text, "cassette.yaml")
+
+
 def test_every_scenario_example_loads() -> None:
     """Every yaml example of the page is a valid scenario file."""
     texts = [t for n, t in BLOCKS if n == "scenario"]
@@ -93,7 +100,9 @@ def test_fault_example_cuts_after_one_chunk(server: EmulatorServer) -> None:
 
 def test_commands_on_the_page_parse() -> None:
     """Every `chat-emulator ...` command shown on the page is a valid command line."""
-    commands = re.findall(r"`(chat-emulator [^`]*)`", TEXT)
+    shown = re.findall(r"^```sh\n(chat-emulator .*?)\n```$", TEXT, re.M)
+    commands = re.findall(r"`(chat-emulator [^`]*)`", TEXT) + shown
+    assert shown
     assert commands
     for command in commands:
         required = re.sub(r"\[[^\]]*\]", "", command)  # the [optional] parts left out
@@ -102,7 +111,13 @@ def test_commands_on_the_page_parse() -> None:
 
 def _concrete(args: list[str]) -> list[str]:
     """Placeholders (ID, FILE, URL ...) become sample values."""
-    samples = {"ID": "1", "N": "1", "URL": "http://127.0.0.1:1", "FILE": "x.yaml", "DIR": "d"}
+    samples = {
+        "ID": "1",
+        "URL": "http://127.0.0.1:1",
+        "FILE": "x.yaml",
+        "PATH": "c.yaml",
+        "MODE": "none",
+    }
     return [samples.get(a, a) for a in args]
 
 
