@@ -18,6 +18,7 @@ from emulator.chatrequest import ChatRequest
 from emulator.errors import GenerationError, RequestError
 from emulator.protocol import Choice, Completion, ToolCall
 from emulator.scenario import ChoiceSpec, Reply, ToolCallSpec
+from emulator.usage import build_usage
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,15 @@ class Generator:
         self.faker.seed_instance(rng.getrandbits(64))
         return self.faker
 
-    def completion(self, reply: Reply, request: ChatRequest, draw: Draw) -> Completion:
+    def completion(
+        self,
+        reply: Reply,
+        request: ChatRequest,
+        draw: Draw,
+        pricing: Mapping[str, Any] | None = None,
+    ) -> Completion:
+        """The finished completion of `reply` for `request`; `pricing` is the serving model's
+        catalog prices (USD per token strings), for `usage.cost`."""
         model = reply.model or request.model
         provider = reply.provider or protocol.provider_for(model)
         specs = reply.choice_specs(request.n)
@@ -65,7 +74,8 @@ class Generator:
             model=model,
             provider=provider,
             choices=choices,
-            usage=usage_for(request, choices, reply.usage),
+            usage=usage_for(request, choices, reply.usage, pricing),
+            pricing=pricing,
             system_fingerprint=reply.system_fingerprint,
             text_mode=request.is_prompt,
         )
@@ -245,20 +255,21 @@ class Budget:
 
 
 def usage_for(
-    request: ChatRequest, choices: tuple[Choice, ...], given: Mapping[str, Any] | None
+    request: ChatRequest,
+    choices: tuple[Choice, ...],
+    given: Mapping[str, Any] | None,
+    pricing: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Exact o200k usage (PROTOCOL §8); a scenario's `usage` overrides any of the numbers."""
-    computed = {
-        "prompt_tokens": tokens.prompt_tokens(request.body),
-        "completion_tokens": sum(_choice_tokens(c) for c in choices),
-    }
-    extra = dict(given or {})
-    usage: dict[str, Any] = {key: extra.pop(key, value) for key, value in computed.items()}
-    usage["total_tokens"] = extra.pop(
-        "total_tokens", usage["prompt_tokens"] + usage["completion_tokens"]
+    """Exact o200k usage with details and cost (see emulator.usage); a scenario's `usage`
+    overrides any of the numbers."""
+    return build_usage(
+        tokens.prompt_tokens(request.body),
+        sum(_choice_tokens(c) for c in choices),
+        sum(tokens.count(c.reasoning) for c in choices if c.reasoning),
+        pricing=pricing,
+        finish_reason=choices[0].finish_reason if choices else None,
+        given=given,
     )
-    usage.update(extra)
-    return usage
 
 
 def _choice_tokens(choice: Choice) -> int:

@@ -92,13 +92,15 @@ _UNKNOWN = ("app_id", "preset_id", "workspace_id")
 
 def played_stream(entry: JournalEntry) -> tuple[int, str | None, str | None] | None:
     """(completion tokens, finish reason, native finish reason) of what a stream actually sent,
-    when it did not play in full (an in-band error, a disconnect, a client that went away);
-    None for a response that played as planned."""
+    when it did not play in full (an in-band error, a disconnect, a client that went away) or
+    was written by hand (`stream.events`: a finish reason never sent is reported as null, not
+    `stop`); None for a generated response that played as planned."""
     if not entry.stream:
         return None
     events = _sse_payloads(entry)
     errored = any(isinstance(e, dict) and e.get("error") for e in events)
-    if entry.outcome == "completed" and not errored:
+    scripted = bool((entry.completion or {}).get("scripted_events"))
+    if entry.outcome == "completed" and not errored and not scripted:
         return None
     text: list[str] = []
     finish = native = None

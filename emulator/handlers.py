@@ -271,11 +271,15 @@ def _compile(
             return injection.error_only(response, chat)
         return timeline.fault_response(response)
     assert not isinstance(response, Callback)  # resolved by the caller
-    completion = emulator.generator.completion(response, chat, draw)
+    pricing = emulator.catalog.pricing_for(response.model or chat.model)
+    completion = emulator.generator.completion(response, chat, draw, pricing)
     if response.ids == "regenerate":  # a recorded reply with this request's id and created
         response = replay.regenerated(response, completion.id, completion.created)
     entry.generation_id = replay.recorded_id(response) or completion.id
     entry.completion = _summary(completion)
+    if chat.stream and response.stream is not None and response.stream.events is not None:
+        # A hand-written stream: its stats come from the events played, not the reply.
+        entry.completion["scripted_events"] = True
     if not chat.stream:
         if response.body is not None:
             return timeline.body_response(200, response.body, response.headers, response.delay_ms)

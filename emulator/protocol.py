@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -85,6 +86,7 @@ class Completion:
     system_fingerprint: str | None = None
     text_mode: bool = False  # a legacy `prompt` request: choices carry `text`, not `message`
     extra: dict[str, Any] = field(default_factory=dict)
+    pricing: Mapping[str, Any] | None = None  # the serving model's prices, for usage.cost
 
     # --- non-streaming body (PROTOCOL §3; key order as in real router bodies) ---
     def to_json(self) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from emulator.scenario import (
     StreamEvent,
     StreamSpec,
 )
+from emulator.usage import build_usage
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,19 @@ class _Builder:
     ended: bool = False
     # Where the latest data event starts in `events`, its bytes and kind (for a late stall).
     last_data: tuple[int, bytes, str] | None = None
+    output: list[str] = field(default_factory=list)  # hand-written events: the text sent
+    reasoning: list[str] = field(default_factory=list)
+    finish_sent: str | None = None
+
+    def sent_text(self, kind: str, delta: Mapping[str, Any]) -> None:
+        """Record the text of a hand-written delta, for the usage it reports."""
+        if kind == "tool_call":
+            function = delta["tool_calls"][0].get("function") or {}
+            self.output += [function.get("name") or "", function.get("arguments") or ""]
+            return
+        self.output.append(str(delta[kind]))
+        if kind == "reasoning":
+            self.reasoning.append(str(delta[kind]))
 
     @property
     def eol(self) -> str:
@@ -489,6 +503,7 @@ def _play_events(b: _Builder, events: tuple[StreamEvent, ...], defaults: StreamD
             pace.wait(float(value))
         elif kind in ("content", "reasoning", "refusal", "tool_call"):
             delta = _event_delta(kind, value)
+            b.sent_text(kind, delta)
             if not role_sent:
                 delta = {"role": "assistant", **delta}
                 role_sent = True
@@ -501,12 +516,11 @@ def _play_events(b: _Builder, events: tuple[StreamEvent, ...], defaults: StreamD
             b.error(value)
         elif kind == "finish":
             reason = str(value)
+            b.finish_sent = reason
             native = protocol.native_finish_reason(b.completion.provider, reason)
             b.data_text(b.completion.chunk_text([b.completion.delta_choice(0, {}, reason, native)]))
         elif kind == "usage":
-            usage = {**b.completion.usage, **dict(value or {})}
-            if "total_tokens" not in dict(value or {}):
-                usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+            usage = _events_usage(b, dict(value or {}))
             shape = b.spec.usage_chunk or defaults.usage_chunk
             chunk = _with_usage(b.completion, shape, usage)
             if chunk is not None:
@@ -569,6 +583,19 @@ class _Pace:
             _wait(b, self.held_ms)
         self.held_ms = 0.0
         return _stop_before_piece(b)
+
+
+def _events_usage(b: _Builder, given: dict[str, Any]) -> dict[str, Any]:
+    """The usage a hand-written stream reports: the tokens of the deltas it sent so far (a
+    scripted `usage` event overrides any key), priced like a generated reply."""
+    return build_usage(
+        b.completion.usage["prompt_tokens"],
+        tokens.count("".join(b.output)),
+        tokens.count("".join(b.reasoning)),
+        pricing=b.completion.pricing,
+        finish_reason=b.finish_sent,
+        given=given,
+    )
 
 
 def _event_delta(kind: str, value: Any) -> dict[str, Any]:

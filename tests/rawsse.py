@@ -269,12 +269,19 @@ def error_chunk(
     )
 
 
-def usage(completion_tokens: int, prompt_tokens: int = PROMPT_TOKENS) -> dict[str, int]:
-    return {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
+def usage(
+    completion_tokens: int,
+    prompt_tokens: int = PROMPT_TOKENS,
+    model: str = MODEL,
+    reasoning_tokens: int = 0,
+) -> dict[str, Any]:
+    """The usage object the emulator reports for these counts: details, and the cost at the
+    built-in catalog's prices for `model`."""
+    from emulator.catalogfile import builtin_catalog
+    from emulator.usage import build_usage
+
+    pricing = builtin_catalog().pricing_for(model)
+    return build_usage(prompt_tokens, completion_tokens, reasoning_tokens, pricing=pricing)
 
 
 def sse(events: list[str], eol: str = "\n") -> bytes:

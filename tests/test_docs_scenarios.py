@@ -295,12 +295,17 @@ def test_reporting_keys_example(server: EmulatorServer) -> None:
         "Anthropic",
         "fp_emulator",
     )
-    assert body["usage"] == {
-        "prompt_tokens": 12,
-        "completion_tokens": 5,
-        "total_tokens": 17,
-        "cost": 0.00042,
-    }
+    usage = body["usage"]
+    assert (usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"]) == (
+        12,
+        5,
+        17,
+    )
+    assert usage["cost"] == 0.00042 and usage["is_byok"] is False
+    details = usage["cost_details"]
+    assert details["upstream_inference_prompt_cost"] + details[
+        "upstream_inference_completions_cost"
+    ] == pytest.approx(0.00042)
 
 
 def test_error_override_example(server: EmulatorServer) -> None:

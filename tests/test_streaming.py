@@ -515,7 +515,13 @@ def test_reasoning_streams_before_content(server: EmulatorServer) -> None:
         *("data: " + chunk(gid, {"content": p}) for p in ["The", " answer."]),
         "data: " + chunk(gid, {}, "stop", "stop"),
         "data: "
-        + usage_chunk(gid, usage(tokens.count("Think it over.") + tokens.count("The answer."))),
+        + usage_chunk(
+            gid,
+            usage(
+                tokens.count("Think it over.") + tokens.count("The answer."),
+                reasoning_tokens=tokens.count("Think it over."),
+            ),
+        ),
         "data: [DONE]",
     ]
     assert raw.body == sse(expected)
