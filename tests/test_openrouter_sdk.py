@@ -145,7 +145,10 @@ def test_in_band_stream_error(client: OpenRouter, server: EmulatorServer) -> Non
     server.add(
         {
             "name": "dies",
-            "reply": {"content": "a b c d", "stream": {"error_after": 2, "error": "provider_error"}},
+            "reply": {
+                "content": "a b c d",
+                "stream": {"error_after": 2, "error": "provider_error"},
+            },
         }
     )
     chunks: list[ChatStreamChunk] = list(client.chat.send(model=MODEL, messages=USER, stream=True))
