@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rawsse
+from conformance import problems, stream_problems
+from wire import RawResponse, request
 
 from emulator.config import Config
 from emulator.loader import load_paths
 from emulator.presets import PRESET_NAMES
 from emulator.scenario import Fault, Reply
 from emulator.testing import EmulatorServer
-from tests import rawsse
-from tests.conformance import problems, stream_problems
-from tests.wire import RawResponse, request
 
 CHAT = "sendChatCompletionRequest"
 LIBRARY = Path(str(files("emulator.scenarios")))

@@ -8,12 +8,12 @@ import shlex
 from pathlib import Path
 
 import pytest
+import rawsse
 
 from emulator.cli import build_parser
 from emulator.loader import load_text
 from emulator.scenario import Scenario
 from emulator.testing import EmulatorServer
-from tests import rawsse
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "record-replay.md"

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+import rawsse
+import wire
 import yaml
 
 from emulator import cli
@@ -14,7 +16,6 @@ from emulator.export import ExportError, render, scenario_for
 from emulator.journal import JournalEntry
 from emulator.loader import load_text
 from emulator.testing import EmulatorServer
-from tests import rawsse, wire
 
 STREAMS: dict[str, dict[str, Any]] = {
     "plain": {"content": "Hello there, friend."},

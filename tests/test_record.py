@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rawsse
+import wire
 import yaml
 from openai import OpenAI
+from upstreams import CASES, FixedServer
 
 from emulator import cli
 from emulator.config import Config
 from emulator.testing import EmulatorServer
-from tests import rawsse, wire
-from tests.upstreams import CASES, FixedServer
 
 KEY = "sk-or-v1-abcdef0123456789abcdef0123456789"
 WEATHER = {

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import rawsse
 import yaml
+from upstreams import emulator_process
 
 from emulator.testing import EmulatorServer
-from tests import rawsse
-from tests.upstreams import emulator_process
 
 # The recorder adds no error of its own: the typical (median) gap is within 2 ms of the
 # upstream's. A single gap may be further off on a busy machine (either process can be
