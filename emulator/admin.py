@@ -43,6 +43,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/catalog", post_catalog)
     app.router.add_post(f"{PREFIX}/reset", post_reset)
     app.router.add_get(f"{PREFIX}/health", get_health)
+    from emulator import sessionadmin  # imports this module: registered last
+
+    sessionadmin.add_routes(app)
 
 
 # --- request checks -----------------------------------------------------------------------------
@@ -95,10 +98,11 @@ def _flag(request: web.Request, name: str) -> bool:
 
 
 async def get_requests(request: web.Request) -> web.Response:
-    """The journal as JSON, oldest first; `?scenario=<name>` keeps that scenario's requests."""
-    emulator = _admin(request, "scenario")
+    """The journal as JSON, oldest first; `?scenario=<name>` keeps that scenario's requests,
+    `?session=<name>` that session's (header X-Emulator-Session)."""
+    emulator = _admin(request, "scenario", "session")
     scenario = request.query.get("scenario")
-    entries = emulator.journal.entries(scenario)
+    entries = emulator.journal.entries(scenario, request.query.get("session"))
     return web.json_response(
         {
             "requests": [e.to_json() for e in entries],

@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from emulator import cli_record
 from emulator.config import (
@@ -84,6 +84,22 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="repeat the keep-alive comment this often until the first chunk",
+    )
+    serve.add_argument(
+        "--chaos",
+        type=_chaos,
+        default=None,
+        metavar="SPEC",
+        help="seeded fault injection for every request, e.g. 'error:429=0.05,reset=0.01,"
+        "burst=error:502*3/100,seed=7', or a YAML file of {seed, rates, bursts} (docs/chaos.md)",
+    )
+    serve.add_argument(
+        "--normalize",
+        type=_normalize,
+        default=None,
+        metavar="REWRITES",
+        help="normalise before matching for every scenario without its own `normalize`: "
+        "comma-separated whitespace, json, volatile (docs/agents.md)",
     )
     serve.add_argument(
         "--fixed-time",
@@ -248,7 +264,36 @@ def config_from_args(args: argparse.Namespace) -> Config:
         rpd=args.rpd,
         tpm=args.tpm,
         **cli_record.record_config(args),
+        chaos=args.chaos,
+        normalize=args.normalize,
     )
+
+
+def _chaos(value: str) -> Any:
+    """`--chaos`: the X-Emulator-Chaos header's syntax, or a YAML file of a chaos mapping."""
+    from emulator import chaos
+
+    try:
+        if os.path.isfile(value):
+            import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
+
+            with open(value, encoding="utf-8") as handle:
+                data = yaml.safe_load(handle)
+            if not isinstance(data, dict):
+                raise ValueError("the file must hold a mapping of seed, rates and bursts")
+            return chaos.parse(data)
+        return chaos.parse_header(value)
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise argparse.ArgumentTypeError(f"{value}: {exc}") from None
+
+
+def _normalize(value: str) -> Any:
+    from emulator import normalize
+
+    try:
+        return normalize.parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,6 +33,7 @@ MARKER_OPTIONS = (
     "tpm",
     "record",
     "cassette",
+    "fail_on_unused",
 )
 RECORD_MODES = ("none", "once", "new_episodes", "all")  # as emulator.cassette.RECORD_MODES
 DEFAULT_CASSETTES = "tests/cassettes"
@@ -46,6 +47,8 @@ _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 # With --chat-emulator-keep: the session's server (left running) and each test's first request.
 _KEPT = pytest.StashKey["EmulatorServer"]()
 _FIRST_SEQ = pytest.StashKey[int]()
+# Teardown report lines of scenarios a test loaded but never matched, for the summary.
+_UNUSED = pytest.StashKey[list[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,7 +86,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "chat_emulator(scenarios=None, strict=None, seed=None, time_scale=None, "
         "check_requests=True, catalog=None, generation_lag_ms=None, generation_lag_polls=None, "
-        "catalog_strict=None, rpm=None, rpd=None, tpm=None, record=None, cassette=None): "
+        "catalog_strict=None, rpm=None, rpd=None, tpm=None, record=None, cassette=None, "
+        "fail_on_unused=False): "
         "options for the chat_emulator fixture of this test",
     )
 
@@ -100,6 +104,15 @@ def pytest_runtest_makereport(
         server = item.config.stash.get(_KEPT, None)
         if server is not None:
             report.sections.append(("chat_emulator", _requests_link(server, item)))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """One line per test that loaded scenarios it never matched."""
+    lines = config.stash.get(_UNUSED, [])
+    if lines:
+        terminalreporter.section("chat_emulator: unused scenarios")
+        for line in lines:
+            terminalreporter.line(line)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -166,9 +179,22 @@ def chat_emulator(
                 exported = server.export_problems(_export_dir(tmp_path_factory, request.node))
                 link = f"\n\n{_requests_link(server, request.node)}" if keep else ""
                 pytest.fail(f"{report}\n\n{CHECK_HINT}{_exported(exported)}{link}", pytrace=False)
+        if _passed(request.node):
+            _check_unused(server, request.node, options.get("fail_on_unused", False))
     finally:
         # Cancels any stream the test left open, so nothing bleeds into the next test.
         server.reset(keep_journal=keep)
+
+
+def _check_unused(server: EmulatorServer, node: pytest.Item, fail: bool) -> None:
+    """Scenarios this test loaded but no request matched: a summary line, or (with the marker's
+    fail_on_unused=True) a failure."""
+    line = server.unused_report()
+    if line is None:
+        return
+    if fail:
+        pytest.fail(f"{line}\n(fail_on_unused=True in @pytest.mark.chat_emulator)", pytrace=False)
+    node.config.stash.setdefault(_UNUSED, []).append(f"{node.nodeid}: {line}")
 
 
 def _requests_link(server: EmulatorServer, node: pytest.Item) -> str:
@@ -207,7 +233,7 @@ def _marker_options(node: pytest.Item) -> dict[str, Any]:
 
 
 def _bad_values(options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    for name in ("strict", "check_requests", "catalog_strict"):
+    for name in ("strict", "check_requests", "catalog_strict", "fail_on_unused"):
         if name in options and not isinstance(options[name], bool):
             yield name, "must be True or False"
     for name in ("rpm", "rpd", "tpm"):

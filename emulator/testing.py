@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from emulator.journal import JournalEntry
 from emulator.report import RequestProblem, find_problems, format_report
 from emulator.runtime import Emulator
 from emulator.scenario import Scenario
+from emulator.testkit import CallAssertions, callable_scenario
 
 T = TypeVar("T")
 log = logging.getLogger("emulator")
@@ -28,7 +29,7 @@ DEFAULT_API_KEY = "sk-emulator-test"
 _STOP_TIMEOUT_S = 5.0
 
 
-class EmulatorServer:
+class EmulatorServer(CallAssertions):
     """A real HTTP server; `start()` returns once it accepts connections."""
 
     def __init__(
@@ -147,13 +148,25 @@ class EmulatorServer:
         _warn_loops(scenarios)
         return scenarios
 
-    def add(self, *scenarios: Mapping[str, Any] | str | Scenario) -> list[Scenario]:
-        """Add scenarios given as dicts, YAML text or Scenario values."""
+    def add(
+        self,
+        *scenarios: Mapping[str, Any] | str | Scenario | Callable[[Any], Any],
+        name: str | None = None,
+        match: Mapping[str, Any] | None = None,
+        priority: int = 0,
+    ) -> list[Scenario]:
+        """Add scenarios given as dicts, YAML text or Scenario values, or a callable: each call
+        of that scenario is answered by `fn(request)` (a ChatRequest: `.body`, `.messages`,
+        `.headers`; sync or async) returning a reply mapping (`{"content": ...}`, or
+        `{"reply"|"error"|"fault": ...}`) or a string. `name` (default the function's name),
+        `match` and `priority` apply to callables."""
         from emulator.loader import load_data, load_text
 
         loaded: list[Scenario] = []
         for item in scenarios:
-            if isinstance(item, Scenario):
+            if callable(item) and not isinstance(item, (Scenario, str, Mapping)):
+                loaded.append(callable_scenario(item, name, match, priority))
+            elif isinstance(item, Scenario):
                 loaded.append(item)
             elif isinstance(item, str):
                 loaded += load_text(item, "<string>")

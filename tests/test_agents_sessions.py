@@ -1,0 +1,100 @@
+"""Sessions on a shared server: the X-Emulator-Session header partitions sequence counters and
+the journal; the admin API reads and resets one session; without the header nothing changes."""
+
+from __future__ import annotations
+
+import openai
+from wire import request
+
+from emulator.testing import EmulatorServer
+
+SEQUENCE = """
+name: steps
+sequence:
+  - reply: {content: first}
+  - reply: {content: second}
+  - reply: {content: third}
+"""
+MESSAGES = [{"role": "user", "content": "next"}]
+
+
+def ask(server: EmulatorServer, session: str | None = None) -> str:
+    headers = {"X-Emulator-Session": session} if session else None
+    client = openai.OpenAI(
+        base_url=server.base_url, api_key=server.api_key, max_retries=0, default_headers=headers
+    )
+    completion = client.chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)
+    return completion.choices[0].message.content or ""
+
+
+def test_two_sessions_interleaved_have_their_own_sequences(server: EmulatorServer) -> None:
+    """Two jobs interleaving on one server each see the sequence from its first step."""
+    server.add(SEQUENCE)
+    seen = [ask(server, "job-a"), ask(server, "job-b"), ask(server, "job-a"), ask(server, "job-b")]
+    assert seen == ["first", "first", "second", "second"]
+    assert ask(server, "job-a") == "third"
+
+
+def test_two_sessions_have_their_own_journals(server: EmulatorServer) -> None:
+    """Each session's view holds its own requests and calls, and only those."""
+    server.add(SEQUENCE)
+    for session in ("job-a", "job-b", "job-a"):
+        ask(server, session)
+    a, b = server.session("job-a"), server.session("job-b")
+    assert [e.session for e in a.requests] == ["job-a", "job-a"]
+    assert [e.call_number for e in a.requests] == [1, 2]
+    assert [e.call_number for e in b.requests] == [1]
+    assert (a.scenario_calls(), b.scenario_calls()) == ({"steps": 2}, {"steps": 1})
+    assert server.scenario_calls() == {"steps": 3}
+
+
+def test_without_the_header_nothing_changes(server: EmulatorServer) -> None:
+    """Requests without a session share one sequence, unaffected by sessions."""
+    server.add(SEQUENCE)
+    assert [ask(server), ask(server, "job-a"), ask(server)] == ["first", "first", "second"]
+    assert [e.session for e in server.requests] == [None, "job-a", None]
+
+
+def test_resetting_one_session_leaves_the_other(server: EmulatorServer) -> None:
+    """Resetting a session restarts its sequence and empties its journal, nothing else."""
+    server.add(SEQUENCE)
+    ask(server, "job-a")
+    ask(server, "job-b")
+    assert server.session("job-a").reset() == 1
+    assert server.session("job-a").requests == []
+    assert [ask(server, "job-a"), ask(server, "job-b")] == ["first", "second"]
+
+
+def test_admin_reads_and_resets_one_session(server: EmulatorServer) -> None:
+    """GET and DELETE /_emulator/sessions/{session} and ?session= on the journal."""
+    server.add(SEQUENCE)
+    for session in ("job-a", "job-b", "job-a"):
+        request(
+            server.url,
+            body={"model": "m", "messages": MESSAGES},
+            headers={"X-Emulator-Session": session},
+        )
+    listed = request(server.url, "GET", "/_emulator/sessions").json()
+    assert listed == {"sessions": ["job-a", "job-b"]}
+    one = request(server.url, "GET", "/_emulator/sessions/job-a").json()
+    assert one["calls"] == {"steps": 2}
+    assert [r["session"] for r in one["requests"]] == ["job-a", "job-a"]
+    journal = request(server.url, "GET", "/_emulator/requests?session=job-b").json()
+    assert [r["seq"] for r in journal["requests"]] == [2]
+    reset = request(server.url, "DELETE", "/_emulator/sessions/job-a").json()
+    assert reset == {"reset": "job-a", "deleted": 2}
+    assert request(server.url, "GET", "/_emulator/sessions/job-a").json()["calls"] == {"steps": 0}
+    assert request(server.url, "GET", "/_emulator/sessions/job-b").json()["calls"] == {"steps": 1}
+
+
+def test_a_bad_session_header_is_a_400(server: EmulatorServer) -> None:
+    """An over-long session name gets a 400 in the router's envelope naming the header."""
+    answer = request(
+        server.url,
+        body={"model": "m", "messages": MESSAGES},
+        headers={"X-Emulator-Session": "x" * 200},
+    )
+    assert answer.status == 400
+    assert answer.json()["error"]["message"] == (
+        "header X-Emulator-Session must be 1 to 128 printable characters"
+    )

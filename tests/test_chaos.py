@@ -1,0 +1,216 @@
+"""Seeded chaos: the pure decisions (determinism, rates within tolerance over 1,000 requests,
+bursts), the header and CLI syntax, and every fault kind on the wire and through the SDK."""
+
+from __future__ import annotations
+
+import http.client
+import math
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import openai
+import pytest
+from wire import request
+
+from emulator import chaos
+from emulator.cli import build_parser, config_from_args
+from emulator.testing import EmulatorServer
+
+BODY = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def decisions(spec: chaos.Chaos, n: int, seed: int = 0, step_ms: float = 1.0) -> list[str | None]:
+    counters = chaos.ChaosCounters()
+    out = []
+    for i in range(n):
+        decision = chaos.decide(spec, "server", seed, counters, i * step_ms)
+        out.append(decision.fault.kind if decision.fault else None)
+    return out
+
+
+RATES = chaos.parse_header("error:502=0.05,reset=0.02,disconnect=0.01,seed=7")
+
+
+def test_same_seed_same_faults_at_the_same_requests() -> None:
+    """Two runs of 1,000 requests under one seed inject the same faults in the same places."""
+    assert decisions(RATES, 1000) == decisions(RATES, 1000)
+
+
+def test_another_seed_moves_the_faults() -> None:
+    """A different seed gives a different placement."""
+    other = chaos.parse_header("error:502=0.05,reset=0.02,disconnect=0.01,seed=8")
+    assert decisions(RATES, 1000) != decisions(other, 1000)
+
+
+def test_observed_rates_within_tolerance_over_1000_requests() -> None:
+    """Each fault's share of 1,000 requests is within 4 standard deviations of its rate."""
+    counts = Counter(decisions(RATES, 1000))
+    for kind, rate in (("error", 0.05), ("reset", 0.02), ("disconnect", 0.01)):
+        sigma = math.sqrt(1000 * rate * (1 - rate))
+        assert abs(counts[kind] - 1000 * rate) <= 4 * sigma, (kind, counts[kind])
+
+
+def test_burst_every_n_requests() -> None:
+    """burst=error:429*3/10: requests 1-3, 11-13, 21-23 fail, the rest pass."""
+    spec = chaos.parse_header("burst=error:429*3/10")
+    got = decisions(spec, 25)
+    assert [i + 1 for i, kind in enumerate(got) if kind] == [1, 2, 3, 11, 12, 13, 21, 22, 23]
+
+
+def test_burst_every_window_of_time() -> None:
+    """burst=reset*2/1s: the first two requests of every 1000 ms window fail."""
+    spec = chaos.parse_header("burst=reset*2/1s")
+    got = decisions(spec, 12, step_ms=250)  # 4 requests per window
+    assert [i for i, kind in enumerate(got) if kind] == [0, 1, 4, 5, 8, 9]
+
+
+def test_the_reason_says_why() -> None:
+    """A decision names the spec, the rate and the draw that picked it."""
+    spec = chaos.parse_header("error:rate_limited=1,seed=3")
+    decision = chaos.decide(spec, "server", 0, chaos.ChaosCounters(), 0)
+    assert decision.to_json()["detail"] == "error 429 (rate_limited)"
+    assert decision.reason.startswith("header chaos: rate 1 of error (seed 3, draw 0.")
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("error=2", "rate 2 of error is not between 0 and 1"),
+        ("error=0.7,reset=0.6", "rates add up to 1.3; at most 1 (every request) is possible"),
+        ("boom=0.1", "fault 'boom' is not a chaos fault; valid: error, disconnect, reset"),
+        ("error:teapot=0.1", "unknown error preset 'teapot'; valid: bad_request"),
+        ("burst=error*5/3", "a burst of 5 every 3 requests cannot fit"),
+        ("reset:5=0.1", "'reset:5=0.1': fault reset takes no argument"),
+        ("what", "cannot read 'what'; expected KIND[:ARG]=RATE"),
+    ],
+)
+def test_bad_specs_are_named(header: str, message: str) -> None:
+    """A wrong spec raises ValueError naming the problem (the valid values where listed)."""
+    with pytest.raises(ValueError, match=None) as info:
+        chaos.parse_header(header)
+    assert message in str(info.value)
+
+
+def test_bad_header_is_a_400(server: EmulatorServer) -> None:
+    """On the wire a bad X-Emulator-Chaos header is a 400 naming it."""
+    answer = request(server.url, body=BODY, headers={"X-Emulator-Chaos": "error=2"})
+    assert answer.status == 400
+    assert answer.json()["error"]["message"] == (
+        "header X-Emulator-Chaos: rate 2 of error is not between 0 and 1"
+    )
+
+
+def test_cli_takes_the_header_syntax_and_rejects_bad_specs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """serve --chaos builds the spec; a wrong one is an argparse error naming it."""
+    args = build_parser().parse_args(["serve", "--chaos", "error:429=0.1,seed=4"])
+    config = config_from_args(args)
+    assert config.chaos is not None and config.chaos.seed == 4
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--chaos", "error=3"])
+    assert "rate 3 of error is not between 0 and 1" in capsys.readouterr().err
+
+
+# --- on the wire ------------------------------------------------------------------------------
+
+
+def faults_of(server: EmulatorServer, header: str, n: int) -> list[int]:
+    return [
+        request(server.url, body=BODY, headers={"X-Emulator-Chaos": header}).status
+        for _ in range(n)
+    ]
+
+
+def test_same_seed_same_statuses_over_http(server: EmulatorServer) -> None:
+    """200 requests twice (reset between): the same requests get the 429s."""
+    header = "error:429=0.1,seed=11"
+    first = faults_of(server, header, 200)
+    server.reset()
+    assert faults_of(server, header, 200) == first
+    assert 5 <= first.count(429) <= 40
+
+
+def test_journal_says_which_fault_and_why(server: EmulatorServer) -> None:
+    """The journal entry holds the fault, its detail and the reason."""
+    request(server.url, body=BODY, headers={"X-Emulator-Chaos": "error:503=1"})
+    entry = server.last_request
+    assert entry.status == 503
+    assert entry.chaos is not None
+    assert (entry.chaos["fault"], entry.chaos["detail"], entry.chaos["request"]) == (
+        "error",
+        "error 503 (no_provider)",
+        1,
+    )
+    assert entry.chaos["reason"].startswith("header chaos: rate 1 of error")
+
+
+def test_scenario_chaos_through_the_sdk(server: EmulatorServer) -> None:
+    """A scenario's chaos burst gives the SDK a RateLimitError, then the scenario's reply."""
+    server.add(
+        """
+name: flaky
+chaos:
+  bursts: [{fault: error, error: rate_limited, count: 1, every: 2}]
+reply: {content: fine}
+"""
+    )
+    client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0)
+
+    def ask() -> str:
+        reply = client.chat.completions.create(model="openai/gpt-4o", messages=BODY["messages"])
+        return reply.choices[0].message.content or ""
+
+    with pytest.raises(openai.RateLimitError):
+        ask()
+    assert ask() == "fine"
+    with pytest.raises(openai.RateLimitError):
+        ask()
+
+
+def test_server_chaos_from_the_config(make_server: Callable[..., EmulatorServer]) -> None:
+    """A server started with chaos applies it to every request."""
+    server = make_server(chaos=chaos.parse_header("error:502=1"))
+    assert request(server.url, body=BODY).status == 502
+
+
+def raw(server: EmulatorServer, header: str, stream: bool = False) -> tuple[Any, bytes]:
+    """(status or the exception, body bytes) of one raw request."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    body = {**BODY, "stream": stream}
+    try:
+        import json
+
+        conn.request(
+            "POST",
+            "/v1/chat/completions",
+            json.dumps(body),
+            {
+                "Authorization": "Bearer k",
+                "Content-Type": "application/json",
+                "X-Emulator-Chaos": header,
+            },
+        )
+        response = conn.getresponse()
+        return response.status, response.read()
+    except (ConnectionError, http.client.HTTPException) as exc:
+        return type(exc).__name__, b""
+    finally:
+        conn.close()
+
+
+def test_fault_kinds_on_the_wire(server: EmulatorServer) -> None:
+    """Each chaos fault kind does what it says on the wire."""
+    server.configure(time_scale=0)
+    assert raw(server, "disconnect=1")[0] == "RemoteDisconnected"
+    assert raw(server, "reset=1")[0] in ("ConnectionResetError", "RemoteDisconnected")
+    assert raw(server, "stall:100=1")[0] == "RemoteDisconnected"
+    status, body = raw(server, "malformed=1")
+    assert (status, body) == (200, b'{"id": "gen-broken", "choices": [')
+    status, body = raw(server, "malformed=1", stream=True)
+    assert status == 200 and b'data: {"id": "gen-broken"' in body
+    status, body = raw(server, "error_after:0=1", stream=True)
+    assert status == 200
+    assert b'"error":{"code":502,"message":"Provider returned error"' in body
+    assert raw(server, "error_after:2=1")[0] == 502
