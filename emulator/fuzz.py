@@ -5,7 +5,8 @@ cut and framed does:
 - content, reasoning and refusal deltas are cut at random character boundaries;
 - each tool call's arguments are joined and cut again into random fragments (1 to 12 chars);
 - keep-alive comments (`: OPENROUTER PROCESSING`) are placed between random events;
-- every event's bytes go out in random writes (1 to 40 bytes), so reads split lines anywhere.
+- every event's bytes go out in random writes (1 to 40 bytes, whole UTF-8 characters), so
+  reads split lines anywhere.
 
 The same seed gives the same bytes; the journal records the seed and every byte played. Pure.
 """
@@ -134,7 +135,10 @@ def _writes(timeline: Timeline, rng: random.Random) -> Timeline:
             continue
         data, start = event.data, 0
         while start < len(data):
-            size = rng.randint(1, MAX_WRITE)
-            events.append(Send(data[start : start + size], event.kind))
-            start += size
+            end = start + rng.randint(1, MAX_WRITE)
+            # Never inside a UTF-8 character: the journal records each write as text, exactly.
+            while end < len(data) and data[end] & 0xC0 == 0x80:
+                end += 1
+            events.append(Send(data[start:end], event.kind))
+            start = end
     return Timeline(tuple(events), stream=timeline.stream)

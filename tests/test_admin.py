@@ -187,7 +187,8 @@ def test_health(server: EmulatorServer) -> None:
         (
             "GET",
             "requests?scenaro=x",
-            "unknown query parameter(s) 'scenaro' for GET /_emulator/requests; valid: scenario",
+            "unknown query parameter(s) 'scenaro' for GET /_emulator/requests; valid: scenario, "
+            "session",
         ),
         (
             "POST",
