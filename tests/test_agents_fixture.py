@@ -87,7 +87,12 @@ def test_callable_streams_and_calls_tools(pytester: pytest.Pytester) -> None:
         def test_tools(chat_emulator):
             chat_emulator.add(lambda request: {"tool_calls": [{"name": "f", "arguments": {}}]},
                               name="tools")
-            chunks = list(ask(chat_emulator, "x", stream=True, tools=[TOOL]))
+            sdk = OpenAI(base_url=chat_emulator.base_url, api_key=chat_emulator.api_key)
+            with sdk:  # the stream is read before the client closes
+                chunks = list(sdk.chat.completions.create(
+                    model="m", messages=[{"role": "user", "content": "x"}], stream=True,
+                    tools=[TOOL],
+                ))
             assert chunks[0].choices[0].delta.tool_calls[0].function.name == "f"
         """,
     )
