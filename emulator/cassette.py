@@ -82,16 +82,18 @@ class CassetteStore:
         return load_paths([self.path])
 
     # --- writing ---
-    def save(self) -> list[Path]:
-        """Write the recordings (atomically); returns the files written."""
+    def save(self, name: str | None = None) -> list[Path]:
+        """Write the recordings (atomically): the whole cassette file, or in a directory the
+        file of scenario `name` (every recording's when None). Returns the files written."""
         if self.is_file:
             _write(self.path, dump_yaml(self.recorded.file(self._existing)))
             return [self.path]
         written = []
         for scenario in self.recorded.scenarios:
-            target = self.path / f"{scenario['name']}.yaml"
-            _write(target, dump_yaml(scenario))
-            written.append(target)
+            if name is None or scenario["name"] == name:
+                target = self.path / f"{scenario['name']}.yaml"
+                _write(target, dump_yaml(scenario))
+                written.append(target)
         return written
 
     def reserve(self, names: Iterable[str]) -> None:

@@ -128,6 +128,9 @@ class Recorder:
             entry.status = plan_error.status
             return await writer.play(request, plan_error, entry, start=start)
         entry.status = started.status
+        entry.generation_id = next(
+            (v for k, v in started.headers if k.lower() == "x-generation-id"), None
+        )
         return await writer.play_live(request, started, _drain(queue), entry, start=start)
 
     async def _pump(
@@ -180,7 +183,7 @@ class Recorder:
     def _record(self, exchange: Exchange, redactor: Redactor) -> None:
         scenario = self.store.recorded.add(exchange, redactor)
         try:
-            written = self.store.save()
+            written = self.store.save(str(scenario["name"]))
         except OSError as exc:
             log.error("cannot write the recording %r: %s", scenario["name"], exc)
             return
