@@ -16,7 +16,7 @@ Pure: no aiohttp; selection is passed in.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,11 @@ class Outcome:
     attempt: Attempt
     selection: Selection
     provider_responses: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def response_ok(self) -> bool:
+        """Whether the attempt answered (not with an error)."""
+        return not isinstance(self.response, ErrorReply)
 
 
 def run_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
@@ -69,6 +74,56 @@ def run_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
             responses.append(_provider_response(attempt, 200))
         return Outcome(_served_by(response, attempt), request, attempt, selection, responses)
     raise AssertionError("a route has at least one attempt")  # pragma: no cover
+
+
+METADATA_HEADERS = ("x-openrouter-metadata", "x-openrouter-experimental-metadata")
+# Statuses whose errors never carry openrouter_metadata (router-metadata docs).
+NO_METADATA_STATUSES = frozenset({401, 402, 429, 500})
+
+
+def metadata_enabled(headers: Mapping[str, str]) -> bool:
+    """Whether the request opted in (`X-OpenRouter-Metadata: enabled`, any case; or the
+    legacy header), as the router-metadata docs say."""
+    return any(headers.get(h, "").strip().lower() == "enabled" for h in METADATA_HEADERS)
+
+
+def route_metadata(plan: RoutePlan, outcome: Outcome) -> dict[str, Any]:
+    """The routing part of `openrouter_metadata` (spec schema OpenRouterMetadata): what was
+    requested, the strategy, the attempt that served (0: none did; no endpoint is `selected`
+    then), the serving model's endpoints and every attempt with its status."""
+    served = outcome.attempt if outcome.response_ok else None
+    model = outcome.attempt.catalog_model
+    available = [
+        {
+            "provider": e.provider_name,
+            "model": model.id,
+            "selected": served is not None and e is served.endpoint,
+        }
+        for e in model.endpoints
+    ]
+    attempts = [
+        {"provider": r["provider_name"], "model": r["model_permaslug"], "status": r["status"]}
+        for r in outcome.provider_responses
+    ]
+    chosen = served.endpoint.provider_name if served is not None else "none"
+    return {
+        "requested": plan.requested,
+        "strategy": _strategy(plan),
+        "region": None,
+        "summary": f"available={len(available)}, selected={chosen}",
+        "attempt": served.number if served is not None else 0,
+        "is_byok": False,
+        "endpoints": {"total": len(available), "available": available},
+        "attempts": attempts,
+    }
+
+
+def _strategy(plan: RoutePlan) -> str:
+    if plan.router == "openrouter/auto":
+        return "auto"
+    if plan.router == "openrouter/free":
+        return "free"
+    return plan.strategy
 
 
 def _provider_level(scenario: Scenario) -> bool:

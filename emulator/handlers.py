@@ -8,7 +8,7 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -19,7 +19,13 @@ from emulator.bodyparse import parse_json_body
 from emulator.chatrequest import ChatRequest
 from emulator.deadline import BudgetExceeded
 from emulator.errors import BAD_KEY_MESSAGE, NO_AUTH_MESSAGE, RequestError, error_envelope
-from emulator.fallback import default_reply, run_attempts
+from emulator.fallback import (
+    NO_METADATA_STATUSES,
+    default_reply,
+    metadata_enabled,
+    route_metadata,
+    run_attempts,
+)
 from emulator.generate import Draw
 from emulator.genstats import generation_cost
 from emulator.journal import JournalEntry, printable
@@ -206,7 +212,8 @@ async def _plan(
         route = routing.plan_route(body, emulator.catalog, rng, emulator.catalog_strict)
     except routing.RoutingError as exc:
         reply = ErrorReply(exc.status, exc.message, availability=exc.availability)
-        return timeline.error_response(reply, chat.model, emulator.created())
+        meta = _unrouted_metadata(chat, emulator) if metadata_enabled(chat.headers) else None
+        return timeline.error_response(reply, chat.model, emulator.created(), meta)
     outcome = run_attempts(
         route, chat, lambda r: emulator.state.select(r, admit, session, emulator.normalize)
     )
@@ -234,17 +241,48 @@ async def _plan(
         entry.scenario,
         selection.call_number,
     )
+    if (
+        isinstance(response, ErrorReply)
+        and response.status not in NO_METADATA_STATUSES
+        and metadata_enabled(chat.headers)
+    ):  # every attempt failed: say which
+        meta = route_metadata(route, outcome)
+        return timeline.error_response(response, chat.model, emulator.created(), meta)
+    served_pricing = outcome.attempt.endpoint.pricing
     if heavy or any(key in body for key in _HEAVY_KEYS):
         plan = await _bounded(
-            emulator, lambda: _compile(response, chat, draw, emulator, entry), 422, "generate"
+            emulator,
+            lambda: _compile(response, chat, draw, emulator, entry, served_pricing),
+            422,
+            "generate",
         )
     else:
-        plan = _compile(response, chat, draw, emulator, entry)
+        plan = _compile(response, chat, draw, emulator, entry, served_pricing)
     if entry.completion is not None:  # what routing did, for the stats and the cost
-        entry.completion["pricing"] = dict(outcome.attempt.endpoint.pricing)
+        entry.completion["pricing"] = dict(served_pricing)
         entry.completion["provider_responses"] = outcome.provider_responses
         entry.completion["router"] = route.router
+        # For the response's openrouter_metadata (router-metadata docs): the routing part.
+        entry.completion["route_metadata"] = route_metadata(route, outcome)
     return plan
+
+
+def _unrouted_metadata(chat: ChatRequest, emulator: Emulator) -> dict[str, Any]:
+    """openrouter_metadata of a request no endpoint could take: attempt 0, nothing selected."""
+    model = emulator.catalog.get(chat.model)
+    endpoints = model.endpoints if model is not None else ()
+    available = [
+        {"provider": e.provider_name, "model": chat.model, "selected": False} for e in endpoints
+    ]
+    return {
+        "requested": chat.model,
+        "strategy": "fallback" if len(routing.candidates(chat.body)) > 1 else "direct",
+        "region": None,
+        "summary": f"available={len(available)}, selected=none",
+        "attempt": 0,
+        "is_byok": False,
+        "endpoints": {"total": len(available), "available": available},
+    }
 
 
 async def _bounded(emulator: Emulator, step: Callable[[], T], status: int, what: str) -> T:
@@ -262,8 +300,15 @@ async def _bounded(emulator: Emulator, step: Callable[[], T], status: int, what:
 
 
 def _compile(
-    response: Response, chat: ChatRequest, draw: Draw, emulator: Emulator, entry: JournalEntry
+    response: Response,
+    chat: ChatRequest,
+    draw: Draw,
+    emulator: Emulator,
+    entry: JournalEntry,
+    served_pricing: Mapping[str, Any] | None = None,
 ) -> timeline.Timeline:
+    """The timeline of `response`; a completion costs `served_pricing` (the routed endpoint's
+    prices) unless the reply names another model (then that model's catalog prices)."""
     if isinstance(response, ErrorReply):
         return timeline.error_response(response, chat.model, draw.created)
     if isinstance(response, Fault):
@@ -271,7 +316,10 @@ def _compile(
             return injection.error_only(response, chat)
         return timeline.fault_response(response)
     assert not isinstance(response, Callback)  # resolved by the caller
-    pricing = emulator.catalog.pricing_for(response.model or chat.model)
+    if response.model is not None or served_pricing is None:
+        pricing = emulator.catalog.pricing_for(response.model or chat.model)
+    else:
+        pricing = served_pricing
     completion = emulator.generator.completion(response, chat, draw, pricing)
     if response.ids == "regenerate":  # a recorded reply with this request's id and created
         response = replay.regenerated(response, completion.id, completion.created)

@@ -224,3 +224,40 @@ def test_openrouter_sdk_fallback_and_provider(fresh: EmulatorServer) -> None:
         assert pinned.model == "meta-llama/llama-3.3-70b-instruct"
     assert fresh.last_request.completion is not None
     assert fresh.last_request.completion["provider"] == "Groq"
+
+
+def test_openrouter_metadata_on_routing_errors(fresh: EmulatorServer) -> None:
+    """With X-OpenRouter-Metadata: enabled, the 404 of a filtered request says attempt 0 and
+    nothing selected; a chain where every model failed lists its attempts beside the error."""
+    opt_in = {"X-OpenRouter-Metadata": "enabled"}
+    body = {"model": "openai/gpt-4o-mini", "messages": USER, "provider": {"only": ["groq"]}}
+    filtered = request(fresh.url, body=body, headers=opt_in).json()
+    meta = filtered["openrouter_metadata"]
+    assert (meta["requested"], meta["strategy"], meta["attempt"]) == (
+        "openai/gpt-4o-mini",
+        "direct",
+        0,
+    )
+    assert meta["endpoints"]["total"] == 2
+    assert not any(e["selected"] for e in meta["endpoints"]["available"])
+    fresh.add(*FAILING)
+    body = {"model": CHAIN[0], "models": [CHAIN[1]], "messages": USER}
+    failed = request(fresh.url, body=body, headers=opt_in)
+    assert failed.status == 429
+    assert "openrouter_metadata" not in failed.json()  # never on rate-limit failures
+    fresh.add(
+        {
+            "name": "b-down",
+            "match": {"model": CHAIN[1]},
+            "priority": 10,
+            "error": "service_unavailable",
+        }
+    )
+    failed = request(fresh.url, body=body, headers=opt_in).json()
+    meta = failed["openrouter_metadata"]
+    assert (meta["strategy"], meta["attempt"]) == ("fallback", 0)
+    assert [(a["model"], a["status"]) for a in meta["attempts"]] == [
+        (CHAIN[0], 503),
+        (CHAIN[1], 503),
+    ]
+    assert "openrouter_metadata" not in request(fresh.url, body=body).json()  # opt-in only
