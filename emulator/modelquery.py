@@ -15,6 +15,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,6 +42,7 @@ SORTS = (
 )
 OUTPUT_MODALITIES = ("text", "image", "embeddings", "audio", "video", "rerank", "speech")
 INPUT_MODALITIES = ("text", "image", "file", "audio", "video")
+_DIGITS = re.compile("[0-9]{1,9}")
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 500
 MILLION = Decimal(1_000_000)
@@ -184,7 +186,8 @@ def _integer(params: Mapping[str, str], name: str, low: int, high: int | None) -
     if name not in params:
         return None
     raw = params[name]
-    if not raw.strip().isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+    # ASCII digits only: str.isdigit() also admits other scripts' digits and int() spaces.
+    if not _DIGITS.fullmatch(raw) or int(raw) < low or (high is not None and int(raw) > high):
         bounds = f"from {low} to {high}" if high is not None else f">= {low}"
         raise RequestError(
             400, f"query parameter {name!r} must be an integer {bounds}, got {raw!r}"

@@ -247,6 +247,11 @@ def test_query_sort_and_paging() -> None:
         ({"limit": "0"}, "query parameter 'limit' must be an integer from 1 to 1000, got '0'"),
         ({"offset": "-1"}, "query parameter 'offset' must be an integer >= 0, got '-1'"),
         (
+            {"limit": "\uff15"},
+            "query parameter 'limit' must be an integer from 1 to 1000, got '\uff15'",
+        ),
+        ({"limit": " 5"}, "query parameter 'limit' must be an integer from 1 to 1000, got ' 5'"),
+        (
             {"output_modalities": "smell"},
             "invalid value 'smell' for query parameter 'output_modalities'",
         ),
