@@ -1,4 +1,7 @@
-"""The `chat-emulator` command: serve, validate, record, export."""
+"""The `chat-emulator` command: serve, validate, record, export, library.
+
+Every flag's value is checked by argparse (`emulator.cli_args`): a bad one is a usage error naming
+the valid range, never a traceback."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from emulator import cli_record
+from emulator import cli_args, cli_library, cli_record
 from emulator.config import (
     DEFAULT_CREDITS,
     DEFAULT_HOST,
@@ -36,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chat-emulator",
         description="Emulate an LLM router's OpenAI-compatible Chat Completions API.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(
         "serve", help="start the server (built-in default replies, or scenarios)"
@@ -45,18 +49,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--port",
-        type=int,
+        type=cli_args.whole(0, 65535),
         default=DEFAULT_PORT,
         help="port, 0 for any free one (default: %(default)s)",
     )
     serve.add_argument(
-        "--scenarios", nargs="+", default=[], metavar="PATH", help="scenario files or directories"
+        "--scenarios",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="scenario files or directories, or library:NAME (repeatable)",
     )
     serve.add_argument(
         "--seed", type=int, default=0, help="seed of every generated value (default: %(default)s)"
     )
     serve.add_argument(
-        "--time-scale", type=float, default=1.0, help="multiply every wait; 0: no waits"
+        "--time-scale",
+        type=cli_args.number(0),
+        default=1.0,
+        help="multiply every latency; 0: none (fault: hang and stall_ms are never shortened)",
     )
     serve.add_argument(
         "--strict",
@@ -71,17 +83,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept only these keys (repeatable)",
     )
     serve.add_argument(
-        "--admin-token", default=None, help="require this bearer token on /_emulator/*"
+        "--admin-token",
+        type=cli_args.token,
+        default=None,
+        help="require this bearer token on /_emulator/*",
     )
     serve.add_argument(
         "--usage-chunk",
         choices=USAGE_CHUNK_SHAPES,
         default="empty_choices",
-        help="shape of the final usage chunk (PROTOCOL D1)",
+        help="shape of the final usage chunk (default: %(default)s)",
     )
     serve.add_argument(
         "--keepalive-ms",
-        type=float,
+        type=cli_args.number(0),
         default=0.0,
         help="repeat the keep-alive comment this often until the first chunk",
     )
@@ -103,44 +118,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--fixed-time",
-        type=int,
+        type=cli_args.whole(0),
         default=None,
         metavar="UNIX",
         help="use this time for `created` and ids (byte-identical runs)",
     )
     serve.add_argument(
-        "--journal-limit", type=int, default=1000, help="requests kept in the journal"
+        "--journal-limit",
+        type=cli_args.whole(1),
+        default=1000,
+        help="requests kept in the journal (default: %(default)s)",
     )
     serve.add_argument(
         "--journal-max-bytes",
-        type=int,
+        type=cli_args.whole(0),
         default=DEFAULT_JOURNAL_MAX_BYTES,
         metavar="BYTES",
         help="about how many bytes the journal keeps; oldest entries dropped beyond (0: no bound)",
     )
     serve.add_argument(
         "--request-budget-ms",
-        type=float,
+        type=cli_args.number(0, above=True),
         default=DEFAULT_REQUEST_BUDGET_MS,
         metavar="MS",
         help="time one request may take to parse and validate (413) or generate (422)",
     )
     serve.add_argument(
         "--idle-timeout-ms",
-        type=float,
+        type=cli_args.number(0),
         default=DEFAULT_IDLE_TIMEOUT_MS,
         metavar="MS",
         help="close connections with no complete request head for this long (0: never)",
     )
     serve.add_argument(
         "--max-connections",
-        type=int,
+        type=cli_args.whole(0),
         default=DEFAULT_MAX_CONNECTIONS,
         metavar="N",
         help="close connections beyond this many open ones (0: no limit)",
     )
     serve.add_argument(
-        "--max-body-bytes", type=int, default=20 * 1024 * 1024, help="413 above this size"
+        "--max-body-bytes",
+        type=cli_args.whole(1),
+        default=20 * 1024 * 1024,
+        help="413 above this size (default: %(default)s)",
     )
     serve.add_argument(
         "--no-validate",
@@ -151,7 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--watch", action="store_true", help="reload scenario files when they change"
     )
-    serve.add_argument("--log-level", default="INFO", help="logging level (default: %(default)s)")
+    serve.add_argument(
+        "--log-level",
+        type=cli_args.log_level,
+        default="INFO",
+        help=f"{', '.join(cli_args.LOG_LEVELS)} (default: %(default)s)",
+    )
     serve.add_argument(
         "--workers",
         type=_workers,
@@ -163,9 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser(
         "validate", help="check scenario files and exit non-zero on any problem"
     )
-    validate.add_argument("paths", nargs="+", metavar="PATH")
+    validate.add_argument("paths", nargs="+", metavar="PATH", help="file, folder or library:NAME")
     cli_record.add_record_options(serve)
     cli_record.add_record(sub)
+    cli_library.add_library(sub)
     cli_record.add_export(sub)
     return parser
 
@@ -191,28 +218,28 @@ def _add_catalog_arguments(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--credits",
-        type=float,
+        type=cli_args.number(0),
         default=DEFAULT_CREDITS,
         metavar="USD",
         help="the account's credits reported by /credits (default: %(default)s)",
     )
     serve.add_argument(
         "--key-limit",
-        type=float,
+        type=cli_args.number(0),
         default=None,
         metavar="USD",
         help="each key's spending limit reported by /key (default: none)",
     )
     serve.add_argument(
         "--generation-lag-ms",
-        type=float,
+        type=cli_args.number(0),
         default=0.0,
         metavar="MS",
         help="/generation answers 404 until a generation ended this long ago (time-scaled)",
     )
     serve.add_argument(
         "--generation-lag-polls",
-        type=int,
+        type=cli_args.whole(0),
         default=0,
         metavar="N",
         help="/generation answers 404 to the first N polls of each generation",
@@ -297,44 +324,77 @@ def _normalize(value: str) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "validate":
         return validate(args.paths)
     if args.command == "export":
         return cli_record.export(args)
+    if args.command == "library":
+        return cli_library.library(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     if args.command == "record":
         return serve(cli_record.record_command_config(args))
+    if args.watch and not args.scenarios:
+        parser.error("--watch needs --scenarios: there are no scenario files to watch")
+    if not cli_args.is_loopback(args.host) and args.admin_token is None:
+        print(
+            f"warning: serving on {args.host} without --admin-token: anyone who can reach this "
+            "port can read the request journal and change the scenarios (/_emulator/*)",
+            file=sys.stderr,
+        )
     return serve(config_from_args(args))
 
 
 def validate(paths: Sequence[str]) -> int:
-    from emulator.loader import check_paths
+    """Check scenario files; print every problem and exit 1, or the count checked and exit 0.
+    Finding no scenario file at all is a failure too (an empty folder checks nothing)."""
+    from emulator.loader import survey_paths
 
-    problems = check_paths(paths)
-    for problem in problems:
+    survey = survey_paths(paths)
+    for problem in survey.problems:
         print(problem, file=sys.stderr)
-    if problems:
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+    if survey.problems:
+        print(f"{len(survey.problems)} problem(s) found", file=sys.stderr)
         return 1
-    _print_warnings(paths)
-    print(f"ok: {', '.join(paths)}")
+    if not survey.files:
+        print(
+            f"error: no scenario files (*.yaml, *.yml, *.json) in {', '.join(paths)}",
+            file=sys.stderr,
+        )
+        return 1
+    _print_warnings(survey.scenarios)
+    print(f"ok: {_loaded(survey.scenarios, survey.files, paths)}")
     return 0
 
 
-def _print_warnings(paths: Sequence[str]) -> None:
+def _print_warnings(scenarios: Sequence[Scenario]) -> None:
     """Scenarios that load but would loop an agent forever (see emulator.turns)."""
-    from emulator.loader import load_paths
     from emulator.turns import loop_warnings
 
-    for message in loop_warnings(load_paths(paths)):
+    for message in loop_warnings(scenarios):
         print(f"warning: {message}", file=sys.stderr)
+
+
+def _loaded(scenarios: Sequence[Scenario], files: Sequence[str], paths: Sequence[str]) -> str:
+    """`N scenario(s) in M file(s): a.yaml, b.yaml` (the paths given, when there are many files)."""
+    shown = files if len(files) <= 5 else paths
+    return f"{len(scenarios)} scenario(s) in {len(files)} file(s): {', '.join(shown)}"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chat-emulator")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 def serve(config: Config) -> int:
     from emulator.catalogfile import build_catalog
     from emulator.errors import ScenarioError
-    from emulator.loader import load_paths
+    from emulator.loader import survey_paths
 
     problem = cli_record.check_record(config)
     if problem is not None:
@@ -342,10 +402,18 @@ def serve(config: Config) -> int:
         return 2
     try:
         build_catalog(config.catalog_paths)  # a broken catalog file: file:line, before serving
-        scenarios = load_paths(config.scenario_paths)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    survey = survey_paths(config.scenario_paths)
+    if survey.problems:
+        for problem in survey.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"{len(survey.problems)} problem(s) found; not serving", file=sys.stderr)
+        return 2
+    scenarios = survey.scenarios
+    if config.scenario_paths:
+        print(f"loaded {_loaded(scenarios, survey.files, config.scenario_paths)}", flush=True)
     from emulator.turns import loop_warnings
 
     for message in loop_warnings(scenarios):

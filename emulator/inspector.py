@@ -127,7 +127,8 @@ async def get_request(request: web.Request) -> web.Response:
 
 async def post_reload(request: web.Request) -> web.Response:
     """Load the scenario files the server was started with (`--scenarios`) anew and swap them in
-    whole; on any problem keep the current set and answer 400 naming `file:line`."""
+    for their previous load (scenarios added through the admin API stay, listed as `kept`); on
+    any problem keep the current set and answer 400 naming `file:line`."""
     emulator = admin_emulator(request)
     paths = emulator.config.scenario_paths
     if not paths:
@@ -138,10 +139,10 @@ async def post_reload(request: web.Request) -> web.Response:
         )
     try:
         scenarios = load_paths(list(paths))
+        kept = emulator.state.replace_files(scenarios)  # admin-added scenarios stay
     except ScenarioError as exc:
         raise RequestError(400, str(exc), {"source": exc.source, "line": exc.line}) from None
-    emulator.state.replace_all(scenarios)
-    return web.json_response({"reloaded": [s.name for s in scenarios]})
+    return web.json_response({"reloaded": [s.name for s in scenarios], "kept": list(kept)})
 
 
 # --- the live journal ----------------------------------------------------------------------------

@@ -138,9 +138,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def chat_emulator_server(pytestconfig: pytest.Config) -> Iterator[EmulatorServer]:
     """One emulator server per test session (per xdist worker), reset for every test. With
     --chat-emulator-keep it outlives the session (stopped at Ctrl-C after the summary)."""
-    from emulator.testing import EmulatorServer
+    from emulator.testing import EmulatorServer, ServerStartError
 
-    server = EmulatorServer().start()
+    try:
+        server = EmulatorServer().start()
+    except ServerStartError as exc:  # one line, not the event loop's traceback
+        pytest.fail(str(exc), pytrace=False)
     if pytestconfig.getoption(KEEP_OPTION):
         pytestconfig.stash[_KEPT] = server
         yield server

@@ -75,6 +75,9 @@ class ScenarioState:
         self._counts: dict[tuple[str | None, str], int] = {}
         self._normalized: dict[tuple[str, Normalize], Match] = {}
         self.add(scenarios)
+        # The scenarios the server started with (from its scenario files): what a reload of
+        # those files replaces; scenarios added later (admin API, fixture) survive a reload.
+        self._file_names = frozenset(self.names())
 
     # --- changing the set ---
     def _install(self, scenarios: tuple[Scenario, ...]) -> None:
@@ -97,12 +100,34 @@ class ScenarioState:
         with self._lock:
             self._install(new)
             self._counts.clear()
+            self._file_names = frozenset()
+
+    def replace_files(self, scenarios: Iterable[Scenario]) -> tuple[str, ...]:
+        """Swap in a new load of the scenario files. The scenarios of the previous file load
+        (and any loaded from one of the same files) are replaced; the others (added through the
+        admin API or a fixture) stay, after the files' ones. Counters restart. Returns the names
+        kept; a kept name the files now also define raises ScenarioError (naming both places)
+        and leaves the current set."""
+        new = tuple(scenarios)
+        files = {s.source.file for s in new}
+        with self._lock:
+            kept = tuple(
+                s
+                for s in self._scenarios
+                if s.name not in self._file_names and s.source.file not in files
+            )
+            check_unique(new + kept)
+            self._install(new + kept)
+            self._counts.clear()
+            self._file_names = frozenset(s.name for s in new)
+        return tuple(s.name for s in kept)
 
     def clear(self) -> None:
         """Remove every scenario and counter."""
         with self._lock:
             self._install(())
             self._counts.clear()
+            self._file_names = frozenset()
 
     def reset_counters(self, session: str | None = ALL_SESSIONS) -> None:
         """Start every sequence again from its first step (of one session, or of all)."""

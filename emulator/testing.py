@@ -29,15 +29,32 @@ DEFAULT_API_KEY = "sk-emulator-test"
 _STOP_TIMEOUT_S = 5.0
 
 
+class ServerStartError(OSError):
+    """The server could not listen (port busy, address not available): one line saying which
+    address, why, and where the port came from."""
+
+
+def _env_port() -> int:
+    text = os.environ.get("CHAT_EMULATOR_PORT", "0")
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise ServerStartError(f"CHAT_EMULATOR_PORT={text!r} is not a port number (0 to 65535)")
+    return port
+
+
 class EmulatorServer(CallAssertions):
-    """A real HTTP server; `start()` returns once it accepts connections."""
+    """A real HTTP server; `start()` returns once it accepts connections (or raises
+    ServerStartError when it cannot listen, e.g. a busy CHAT_EMULATOR_PORT)."""
 
     def __init__(
         self, config: Config | None = None, *, host: str | None = None, port: int | None = None
     ) -> None:
         # A test server binds to a free port unless told otherwise (argument, then environment).
         host = host or os.environ.get("CHAT_EMULATOR_HOST", "127.0.0.1")
-        port = port if port is not None else int(os.environ.get("CHAT_EMULATOR_PORT", "0"))
+        port = port if port is not None else _env_port()
         self.config = (config or Config()).replace(host=host, port=port)
         self.emulator = Emulator(self.config)
         self.api_key = self.config.api_keys[0] if self.config.api_keys else DEFAULT_API_KEY
@@ -61,8 +78,17 @@ class EmulatorServer(CallAssertions):
         if failure:
             self._thread.join()
             self._thread = None
+            if isinstance(failure[0], OSError):
+                raise ServerStartError(self._cannot_listen(failure[0])) from None
             raise failure[0]
         return self
+
+    def _cannot_listen(self, exc: OSError) -> str:
+        where = f"{self.config.host}:{self.config.port}"
+        origin = ""
+        if self.config.port and os.environ.get("CHAT_EMULATOR_PORT") == str(self.config.port):
+            origin = " (from CHAT_EMULATOR_PORT; unset it to use a free port)"
+        return f"chat-emulator cannot listen on {where}{origin}: {exc.strerror or exc}"
 
     def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = asyncio.new_event_loop()

@@ -35,14 +35,20 @@ def snapshot(paths: Iterable[str | os.PathLike[str]]) -> Snapshot:
 
 
 def reload(emulator: Emulator, paths: Iterable[str | os.PathLike[str]]) -> bool:
-    """Load `paths` anew and swap them in whole; on any error keep the current set."""
+    """Load `paths` anew and swap them in for the previous load of the files, keeping the
+    scenarios added through the admin API; on any error keep the current set."""
     try:
         scenarios = load_paths(list(paths))
+        kept = emulator.state.replace_files(scenarios)
     except ScenarioError as exc:
         log.error("scenario reload failed, still serving the last good set: %s", exc)
         return False
-    emulator.state.replace_all(scenarios)
-    log.info("reloaded %d scenario(s)", len(scenarios))
+    log.info(
+        "reloaded %d scenario(s) from files; kept %d added through the admin API%s",
+        len(scenarios),
+        len(kept),
+        f" ({', '.join(kept)})" if kept else "",
+    )
     return True
 
 

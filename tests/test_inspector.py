@@ -347,7 +347,7 @@ def test_reload_reads_the_files_anew(
     server.load(file)
     file.write_text("name: second\nreply:\n  content: B\n")
     response = request(server.url, path="/_emulator/scenarios/reload")
-    assert (response.status, response.json()) == (200, {"reloaded": ["second"]})
+    assert (response.status, response.json()) == (200, {"reloaded": ["second"], "kept": []})
     file.write_text("name: third\nreply:\n  contnt: C\n")
     response = request(server.url, path="/_emulator/scenarios/reload")
     assert response.status == 400

@@ -17,10 +17,12 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ScenarioError
+from ..library import resolve
 from ..scenario import Scenario
 from .build import CHOICE_KEYS, TEMPLATE_KEYS, Builder
 from .errorkeys import FRAMING_HEADERS
@@ -37,6 +39,7 @@ __all__ = [
     "SUFFIXES",
     "TEMPLATE_KEYS",
     "LineLoader",
+    "Survey",
     "check_paths",
     "check_unique",
     "load_data",
@@ -44,6 +47,7 @@ __all__ = [
     "load_text",
     "scenario_files",
     "scenario_schema",
+    "survey_paths",
 ]
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -124,9 +128,10 @@ def _read(path: Path) -> str:
 
 
 def scenario_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """The files `paths` stand for: files as given, directories expanded in name order."""
+    """The files `paths` stand for: files as given, directories expanded in name order, and
+    `library:NAME` / `library:` the shipped scenario library (`emulator.library`)."""
     for entry in paths:
-        path = Path(entry)
+        path = resolve(entry)
         if path.is_dir():
             yield from sorted(
                 p
@@ -155,28 +160,44 @@ def load_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Scenario]:
     return loaded
 
 
+@dataclass
+class Survey:
+    """What a check of scenario paths found: the files read, the scenarios that loaded, and
+    every problem as a `file:line: message` string."""
+
+    files: list[str] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
 def check_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     """Every problem found in the given files and directories, as `file:line: message` strings.
 
     All schema problems of a file are reported; a file that passes the schema reports at most
     its first semantic problem (bad regex, template, duplicate name ...).
     """
-    problems: list[str] = []
-    loaded: list[Scenario] = []
+    return survey_paths(paths).problems
+
+
+def survey_paths(paths: Iterable[str | os.PathLike[str]]) -> Survey:
+    """Load every file of `paths` as `check_paths` does, keeping the files read, the scenarios
+    loaded and every problem (for `validate` and `serve` to report all of them)."""
+    survey = Survey()
     for entry in paths:
         try:
             files_ = list(scenario_files([entry]))
         except ScenarioError as exc:
-            problems.append(str(exc))
+            survey.problems.append(str(exc))
             continue
         for path in files_:
+            survey.files.append(str(path))
             try:
                 scenarios = _load_file(path, everything=True)
-                check_unique(scenarios, loaded)
+                check_unique(scenarios, survey.scenarios)
             except _Problems as many:
-                problems.extend(str(p) for p in many.problems)
+                survey.problems.extend(str(p) for p in many.problems)
             except ScenarioError as exc:
-                problems.append(str(exc))
+                survey.problems.append(str(exc))
             else:
-                loaded.extend(scenarios)
-    return problems
+                survey.scenarios.extend(scenarios)
+    return survey
