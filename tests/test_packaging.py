@@ -3,24 +3,33 @@ importlib.resources)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_wheel_contains_schemas_and_scenarios(tmp_path: Path) -> None:
-    """A built wheel holds every module, schema, scenario and inspector file, the plugin entry
-    point and the CLI."""
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built once for this module."""
+    out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
         check=True,
         capture_output=True,
         timeout=300,
     )
-    wheel = next(tmp_path.glob("chat_emulator-*.whl"))
+    return next(out.glob("chat_emulator-*.whl"))
+
+
+def test_wheel_contains_schemas_and_scenarios(wheel: Path) -> None:
+    """A built wheel holds every module, schema, scenario and inspector file, the plugin entry
+    point and the CLI."""
     names = set(zipfile.ZipFile(wheel).namelist())
     schemas = {p.name for p in (ROOT / "schemas").glob("*.json")}
     scenarios = {p.name for p in (ROOT / "scenarios").glob("*.yaml")}
@@ -37,3 +46,33 @@ def test_wheel_contains_schemas_and_scenarios(tmp_path: Path) -> None:
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "chat_emulator = emulator.pytest_plugin" in text
     assert "chat-emulator = emulator.cli:main" in text
+
+
+def test_installed_wheel_reaches_the_library(wheel: Path, tmp_path: Path) -> None:
+    """Installed from the wheel (no checkout on the path), `library:NAME` and `library path`
+    find the shipped scenario files inside the installed package."""
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target)]
+        + [str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "emulator", *argv],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    path = run("library", "path", "stream-stall")
+    assert Path(path.stdout.strip()) == target / "emulator" / "scenarios" / "stream-stall.yaml"
+    checked = run("validate", "library:")
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith("ok: ")
