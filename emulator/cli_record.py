@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from emulator import cli_args
 from emulator.config import Config
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -131,9 +132,17 @@ def add_record(sub: Any) -> None:
         "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
     )
     record.add_argument(
-        "--port", type=int, default=8080, help="port, 0 for any free one (default: %(default)s)"
+        "--port",
+        type=cli_args.whole(0, 65535),
+        default=8080,
+        help="port, 0 for any free one (default: %(default)s)",
     )
-    record.add_argument("--log-level", default="INFO", help="logging level (default: %(default)s)")
+    record.add_argument(
+        "--log-level",
+        type=cli_args.log_level,
+        default="INFO",
+        help=f"{', '.join(cli_args.LOG_LEVELS)} (default: %(default)s)",
+    )
     add_record_options(record, command=True)
 
 

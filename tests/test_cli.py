@@ -21,6 +21,8 @@ def start(*args: str) -> tuple[subprocess.Popen[str], str]:
     )
     assert proc.stdout is not None
     first = proc.stdout.readline()
+    if first.startswith("loaded "):  # with --scenarios: what was loaded comes first
+        first = proc.stdout.readline()
     assert first.startswith("chat-emulator serving on http://127.0.0.1:"), first
     return proc, first.split()[-1]
 
