@@ -55,10 +55,10 @@ class Config:
     # Open connections beyond this are closed as soon as they are accepted (logged once).
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    # Shape of the final usage chunk of a stream (PROTOCOL D1).
+    # Shape of the final usage chunk of a stream (docs/wire-format.md).
     usage_chunk: str = "empty_choices"
     # The keep-alive comment sent right after the headers of every stream, and repeated every
-    # `keepalive_ms` while the first chunk is pending (PROTOCOL D5). 0 disables the repeats.
+    # `keepalive_ms` while the first chunk is pending. 0 disables the repeats.
     keepalive_text: str = DEFAULT_KEEPALIVE_TEXT
     keepalive_ms: float = 0.0
     # Unix time used for `created` and generation ids; None: the wall clock. Fixing it makes

@@ -1,5 +1,6 @@
-"""The wire shapes of PROTOCOL.md and nothing else: ids, the completion body, stream chunks,
-the usage chunk (D1), the in-band error event (§4.6) and SSE framing (D13)."""
+"""The wire shapes of docs/wire-format.md and nothing else: ids, the completion body, stream
+chunks, the usage chunk, the in-band error event and SSE framing (spec schemas ChatResult and
+ChatStreamChunk)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def _alnum(rng: random.Random, n: int) -> str:
 
 
 def generation_id(created: int, rng: random.Random) -> str:
-    """`gen-<unix>-<20 alphanumerics>`, the router's id format (PROTOCOL §3)."""
+    """`gen-<unix>-<20 alphanumerics>`, the router's id format."""
     return f"gen-{created}-{_alnum(rng, 20)}"
 
 
@@ -70,7 +71,7 @@ class Choice:
     reasoning: str | None = None
     refusal: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
-    error: dict[str, Any] | None = None  # choice-level error (PROTOCOL §5.5)
+    error: dict[str, Any] | None = None  # choice-level error (docs/wire-format.md)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class Completion:
     extra: dict[str, Any] = field(default_factory=dict)
     pricing: Mapping[str, Any] | None = None  # the serving model's prices, for usage.cost
 
-    # --- non-streaming body (PROTOCOL §3; key order as in real router bodies) ---
+    # --- non-streaming body (spec schema ChatResult; key order as in real router bodies) ---
     def to_json(self) -> dict[str, Any]:
         """The non-streaming body (spec schema ChatResult): `system_fingerprint` always present,
         null unless scripted."""
@@ -136,7 +137,7 @@ class Completion:
             out["error"] = c.error
         return out
 
-    # --- stream chunks (PROTOCOL §4) ---
+    # --- stream chunks (spec schema ChatStreamChunk) ---
     def chunk(
         self, choices: list[dict[str, Any]], usage: dict[str, Any] | None = None
     ) -> dict[str, Any]:
@@ -181,10 +182,10 @@ class Completion:
         }
 
     def usage_chunk(self, shape: str) -> dict[str, Any] | None:
-        """The one usage chunk before [DONE] (D1): `empty_choices`, `openrouter`, None for `none`.
+        """The one usage chunk before [DONE]: `empty_choices`, `openrouter`, None for `none`.
 
         `openrouter` repeats each choice's finish reason with an empty delta. Real OpenRouter puts
-        `role` in that delta too, but D2 (role on the first delta only) stands: openai-python's
+        `role` in that delta too, but the role stays on the first delta only: openai-python's
         stream helper would otherwise rebuild `role == "assistantassistant"`."""
         if shape == "none":
             return None
@@ -202,7 +203,7 @@ class Completion:
         return self.chunk([], dict(self.usage))
 
     def error_chunk(self, error: dict[str, Any]) -> dict[str, Any]:
-        """The in-band error event of a stream that has started (§4.6): error at the top level."""
+        """The in-band error event of a stream that has started (errors-and-debugging docs, mid-stream errors): error at the top level."""
         return {
             "id": self.id,
             "object": "chat.completion.chunk",
@@ -222,7 +223,7 @@ class Completion:
 
 
 def sse_data(payload: str, line_ending: str = "\n") -> bytes:
-    """One `data:` event (D13: only data lines and comments)."""
+    """One `data:` event (only data lines and comments are ever sent)."""
     return f"data: {payload}{line_ending}{line_ending}".encode()
 
 

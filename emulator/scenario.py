@@ -161,7 +161,7 @@ class Interval:
 
 @dataclass(frozen=True)
 class KeepAlive:
-    """SSE comments sent while the first chunk is pending (PROTOCOL D5)."""
+    """SSE comments sent while the first chunk is pending."""
 
     text: str = "OPENROUTER PROCESSING"
     every_ms: float = 0.0
@@ -204,7 +204,7 @@ class StreamSpec:
     error: ErrorBody | None = None
     disconnect_after: int | None = None
     done: bool = True
-    usage_chunk: str | None = None  # None: the server's default (PROTOCOL D1)
+    usage_chunk: str | None = None  # None: the server's default
     events: tuple[StreamEvent, ...] | None = None
     framing: Framing = field(default_factory=Framing)
     faults: StreamFaults | None = None  # first-class broken shapes (emulator.wirefaults)

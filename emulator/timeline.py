@@ -386,7 +386,7 @@ def _wait(b: _Builder, ms: float) -> None:
 
 
 def _wait_with_keepalive(b: _Builder, total_ms: float, text: str, every_ms: float) -> None:
-    """Wait `total_ms`, sending the keep-alive comment every `every_ms` meanwhile (D5); after
+    """Wait `total_ms`, sending the keep-alive comment every `every_ms` meanwhile; after
     MAX_KEEPALIVES comments (a server-wide period under a huge ttft) the rest is one wait."""
     if every_ms <= 0:
         _wait(b, total_ms)
@@ -434,8 +434,8 @@ def piece_count(choices: Iterable[protocol.Choice], spec: StreamSpec) -> int:
 
 
 def _choice_deltas(choice: protocol.Choice, spec: StreamSpec) -> Iterator[dict[str, Any]]:
-    """The deltas of one choice: role first (only there, D2), reasoning, content or refusal,
-    then tool calls as PROTOCOL §4.3 says (a full header, then index + argument fragments)."""
+    """The deltas of one choice: role first (only there), reasoning, content or refusal,
+    then tool calls as docs/wire-format.md says (a full header, then index + argument fragments)."""
     split = spec.chunking
     calls = list(choice.tool_calls)
     first: dict[str, Any] = {"role": "assistant", "content": ""}
@@ -601,7 +601,7 @@ def _events_usage(b: _Builder, given: dict[str, Any]) -> dict[str, Any]:
 def _event_delta(kind: str, value: Any) -> dict[str, Any]:
     if kind != "tool_call":
         return {kind: str(value)}
-    # The loader fills absent keys with None: None means "not in this delta" (PROTOCOL §4.3:
+    # The loader fills absent keys with None: None means "not in this delta" (docs/wire-format.md, tool-call deltas:
     # a later delta carries only index and an argument fragment, never id or name again).
     spec = {k: v for k, v in dict(value).items() if v is not None}
     call: dict[str, Any] = {"index": int(spec.get("index", 0))}

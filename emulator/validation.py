@@ -1,5 +1,5 @@
 """Request validation against the JSON Schemas in `schemas/`: a list of problems, each naming the
-JSON path of the field at fault in words a person understands (PROTOCOL §2, decision D11).
+JSON path of the field at fault in words a person understands (spec schema ChatRequest).
 
 Two engines share the same schema files. `emulator.fastschema` compiles them into Python closures
 that only answer "valid or not"; it runs on every request and is ~50 times faster than
