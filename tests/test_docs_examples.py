@@ -134,8 +134,9 @@ def test_serve_command_in_the_doc_parses() -> None:
         build_parser().parse_args(shlex.split(command)[1:])
 
 
-def test_admin_walkthrough() -> None:
-    """Every curl example of docs/admin.md, run in order, answers what the doc shows."""
+def test_admin_walkthrough(tmp_path: Path) -> None:
+    """Every curl example of docs/admin.md, run in order in an empty folder (the walk-through
+    writes the files it posts), answers what the doc shows."""
     missing = [tool for tool in ("bash", "curl", "jq") if shutil.which(tool) is None]
     assert not missing, f"the admin walk-through runs its examples with {', '.join(missing)}"
     servers: dict[str, EmulatorServer] = {}
@@ -144,7 +145,7 @@ def test_admin_walkthrough() -> None:
             if block.text.startswith("chat-emulator "):
                 continue
             server = servers.get(block.note) or servers.setdefault(block.note, start(block.note))
-            output = run_shell(block.text.replace(DOC_URL, server.url))
+            output = run_shell(block.text.replace(DOC_URL, server.url), tmp_path)
             assert answer is not None, f"no ```json answer after:\n{block.text}"
             problems = conforms(json.loads(answer.text), json.loads(output), "$")
             assert not problems, f"{block.text}\nanswered {output}\n" + "\n".join(problems)
@@ -159,10 +160,10 @@ def start(note: str) -> EmulatorServer:
     return EmulatorServer(Config(**settings)).start()
 
 
-def run_shell(script: str) -> str:
+def run_shell(script: str, cwd: Path = EXAMPLES) -> str:
     done = subprocess.run(
         ["bash", "-c", "set -euo pipefail\n" + script],
-        cwd=EXAMPLES,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,

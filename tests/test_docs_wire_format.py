@@ -75,8 +75,10 @@ def test_error_envelope_is_as_the_page_shows(server: EmulatorServer) -> None:
     """The page's envelope example is what a rate-limited request gets."""
     example = json.loads(re.search(r"```json\n(.*?)\n```", PAGE, re.S).group(1))  # type: ignore[union-attr]
     server.add({"name": "limited", "error": {"status": 429, "message": "Rate limit exceeded"}})
-    client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
-    with pytest.raises(openai.RateLimitError) as info:
+    with (
+        openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0) as client,
+        pytest.raises(openai.RateLimitError) as info,
+    ):
         client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
     body = info.value.body
     assert isinstance(body, dict)

@@ -135,8 +135,10 @@ def test_template_output_is_capped() -> None:
 def test_template_over_the_cap_is_a_422_in_the_envelope(server: EmulatorServer) -> None:
     """A reply template whose output passes the cap answers 422 naming the scenario, not a 500."""
     server.add({"name": "echo", "reply": {"content": "{{ request.last_user_message }}" * 100}})
-    client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
-    with pytest.raises(openai.UnprocessableEntityError) as info:
+    with (
+        openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0) as client,
+        pytest.raises(openai.UnprocessableEntityError) as info,
+    ):
         client.chat.completions.create(
             model="m",
             messages=[{"role": "user", "content": "y" * (MAX_OUTPUT_CHARS // 50)}],

@@ -25,12 +25,13 @@ def fast_server() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def client(fast_server: EmulatorServer) -> openai.OpenAI:
+def client(fast_server: EmulatorServer) -> Iterator[openai.OpenAI]:
     """An openai client with a short timeout and no retries."""
     fast_server.reset()
-    return openai.OpenAI(
+    with openai.OpenAI(
         base_url=fast_server.base_url, api_key="k", timeout=CLIENT_TIMEOUT_S, max_retries=0
-    )
+    ) as client:
+        yield client
 
 
 def test_hang_at_time_scale_zero_times_the_client_out(
@@ -46,8 +47,10 @@ def test_unscaled_waits_are_journaled_as_hold(fast_server: EmulatorServer) -> No
     """The journal tells an unscaled wait (`hold`) from a scaled one (`wait`)."""
     fast_server.reset()
     fast_server.add({"name": "hang", "fault": {"kind": "hang", "max_ms": 20}})
-    client = openai.OpenAI(base_url=fast_server.base_url, api_key="k", max_retries=0)
-    with pytest.raises(openai.APIConnectionError):
+    with (
+        openai.OpenAI(base_url=fast_server.base_url, api_key="k", max_retries=0) as client,
+        pytest.raises(openai.APIConnectionError),
+    ):
         client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
     entry = last_entry(fast_server)
     assert [(e.kind, e.data) for e in entry.events] == [("hold", "20.0"), ("drop", "")]
