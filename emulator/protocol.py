@@ -203,7 +203,8 @@ class Completion:
         return self.chunk([], dict(self.usage))
 
     def error_chunk(self, error: dict[str, Any]) -> dict[str, Any]:
-        """The in-band error event of a stream that has started (errors-and-debugging docs, mid-stream errors): error at the top level."""
+        """The in-band error event of a stream that has started: the error at the top level
+        (errors-and-debugging docs, mid-stream errors)."""
         return {
             "id": self.id,
             "object": "chat.completion.chunk",

@@ -601,8 +601,9 @@ def _events_usage(b: _Builder, given: dict[str, Any]) -> dict[str, Any]:
 def _event_delta(kind: str, value: Any) -> dict[str, Any]:
     if kind != "tool_call":
         return {kind: str(value)}
-    # The loader fills absent keys with None: None means "not in this delta" (docs/wire-format.md, tool-call deltas:
-    # a later delta carries only index and an argument fragment, never id or name again).
+    # The loader fills absent keys with None: None means "not in this delta" (docs/wire-format.md,
+    # tool-call deltas: a later delta carries only index and an argument fragment, never id or
+    # name again).
     spec = {k: v for k, v in dict(value).items() if v is not None}
     call: dict[str, Any] = {"index": int(spec.get("index", 0))}
     if "id" in spec:
