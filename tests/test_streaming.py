@@ -691,6 +691,8 @@ def cli_server(tmp_path: Path) -> Iterator[Callable[..., int]]:
         procs.append(proc)
         assert proc.stdout is not None
         line = proc.stdout.readline()
+        if line.startswith("loaded "):  # with --scenarios, what was loaded comes first
+            line = proc.stdout.readline()
         assert line.startswith("chat-emulator serving on http://127.0.0.1:"), line
         return int(line.strip().rsplit(":", 1)[1])
 

@@ -323,6 +323,8 @@ def cli_port() -> Iterator[int]:
     assert proc.stdout is not None
     try:
         line = proc.stdout.readline()
+        if line.startswith("loaded "):  # with --scenarios, what was loaded comes first
+            line = proc.stdout.readline()
         assert line.startswith("chat-emulator serving on http://127.0.0.1:"), line
         yield int(line.strip().rsplit(":", 1)[1])
     finally:
