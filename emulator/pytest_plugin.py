@@ -119,13 +119,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     server = config.stash.get(_KEPT, None)
     if server is None:
         return
-    writer = config.get_terminal_writer()
-    writer.line(
-        f"chat_emulator: the server keeps running for the inspector: {server.url}/_emulator/ui "
-        "(Ctrl-C to stop)",
-        bold=True,
-    )
     try:
+        config.get_terminal_writer().line(
+            f"chat_emulator: the server keeps running for the inspector: "
+            f"{server.url}/_emulator/ui (Ctrl-C to stop)",
+            bold=True,
+        )
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -80,6 +80,13 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
+def screenshots() -> Path:
+    """The folder screenshots go to (created)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
 def shoot(page: Page, request: pytest.FixtureRequest) -> Iterator[object]:
     """`shoot(name)` saves a full-page screenshot named after the test and `name`."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

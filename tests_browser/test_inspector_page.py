@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCREENSHOTS
 from openai import BadRequestError, OpenAI
 from playwright.sync_api import Browser, Page, expect
 
@@ -287,7 +286,9 @@ def test_admin_token_through_the_query(browser: Browser) -> None:
         context.close()
 
 
-def test_docs_screenshot(server: EmulatorServer, sdk: OpenAI, browser: Browser) -> None:
+def test_docs_screenshot(
+    server: EmulatorServer, sdk: OpenAI, browser: Browser, screenshots: Path
+) -> None:
     """The screenshot of docs/inspector.md (build/screenshots/inspector.png; copy it to docs/):
     a few requests of every outcome, a paced stream in detail."""
     server.add(
@@ -310,6 +311,5 @@ def test_docs_screenshot(server: EmulatorServer, sdk: OpenAI, browser: Browser) 
     page = context.new_page()
     page.goto(f"{server.url}/_emulator/ui#request=4")
     expect(page.locator("#timeline circle.mark")).to_have_count(len(server.requests[3].events))
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "inspector.png"))
+    page.screenshot(path=str(screenshots / "inspector.png"))
     context.close()
