@@ -77,7 +77,7 @@ def timing(entry: JournalEntry) -> dict[str, Any]:
     after its wait's deadline, so the difference is the server's lateness."""
     scheduled = 0.0
     events: list[dict[str, Any]] = []
-    for event in entry.events:
+    for index, event in enumerate(entry.events):
         if event.kind == "wait":
             scheduled += _float(event.data) * entry.time_scale
         elif event.kind == "hold":  # a wait the time scale does not shorten (hang, stall)
@@ -87,7 +87,7 @@ def timing(entry: JournalEntry) -> dict[str, Any]:
                 "kind": event.kind,
                 "t_ms": event.t_ms,
                 "scheduled_ms": round(scheduled, 3),
-                "bytes": len(event.data.encode()) if event.kind in BYTE_KINDS else 0,
+                "bytes": len(entry.sent_bytes(index)) if event.kind in BYTE_KINDS else 0,
                 "data": event.data,
             }
         )
@@ -101,6 +101,13 @@ def timing(entry: JournalEntry) -> dict[str, Any]:
         "aborted_at_ms": entry.duration_ms if entry.client_aborted else None,
         "time_scale": entry.time_scale,
     }
+
+
+def raw_bytes(entry: JournalEntry) -> bytes:
+    """Every byte the response sent after its head (body, data events, comments, raw bytes),
+    exactly, in order: what a client read from the socket, minus the HTTP head."""
+    kinds = [event[1] for event in entry.played]
+    return b"".join(entry.sent_bytes(i) for i, kind in enumerate(kinds) if kind in BYTE_KINDS)
 
 
 def _float(text: str) -> float:

@@ -25,13 +25,18 @@ from emulator.errors import RequestError, ScenarioError
 from emulator.handlers import EMULATOR
 from emulator.journal import JournalEntry
 from emulator.loader import load_paths
+from emulator.runtime import Emulator
 
 UI_PATH = f"{PREFIX}/ui"
 EVENTS_PATH = f"{PREFIX}/events"
 ASSETS = {
     "index.html": "text/html",
-    "inspector.js": "text/javascript",
     "inspector.css": "text/css",
+    # ES modules: the page's script imports the others (no build step, no bundler).
+    "inspector.js": "text/javascript",
+    "dom.js": "text/javascript",
+    "detail.js": "text/javascript",
+    "timeline.js": "text/javascript",
 }
 # Nothing but the emulator itself: the page loads no code, style or font from anywhere else.
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
@@ -52,6 +57,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{UI_PATH}/{{name}}", get_asset)
     app.router.add_get(EVENTS_PATH, get_events)
     app.router.add_get(f"{PREFIX}/requests/{{seq:[^/]+}}", get_request)
+    app.router.add_get(f"{PREFIX}/requests/{{seq}}/raw", get_raw)
     app.router.add_post(f"{PREFIX}/scenarios/reload", post_reload)
     app.on_shutdown.append(_stop_subscribers)
 
@@ -108,6 +114,25 @@ async def get_request(request: web.Request) -> web.Response:
     """One journal entry in detail: the admin API's entry plus its summary, timing (scheduled
     and actual time of every event), reply rebuilt from the bytes sent, and curl command."""
     emulator = admin_emulator(request)
+    entry = _entry(request, emulator)
+    base_url = f"{request.scheme}://{request.host}"
+    served = entry.generation_id is not None and entry.finished
+    cost = genstats.generation_cost(entry, emulator.catalog) if served else None
+    return web.json_response(inspection.detail(entry, base_url, cost), dumps=_dumps)
+
+
+async def get_raw(request: web.Request) -> web.Response:
+    """The exact bytes the response sent after its head, as a download (`request-N.bin`)."""
+    entry = _entry(request, admin_emulator(request))
+    disposition = f'attachment; filename="request-{entry.seq}.bin"'
+    return web.Response(
+        body=inspection.raw_bytes(entry),
+        content_type="application/octet-stream",
+        headers={"Content-Disposition": disposition},
+    )
+
+
+def _entry(request: web.Request, emulator: Emulator) -> JournalEntry:
     text = request.match_info["seq"]
     if not text.isdigit():
         raise RequestError(400, f"request number {text!r} is not a positive integer")
@@ -116,10 +141,7 @@ async def get_request(request: web.Request) -> web.Response:
         held = emulator.journal.entries()
         span = f"#{held[0].seq} to #{held[-1].seq}" if held else "no requests"
         raise RequestError(404, f"no request #{text} in the journal (it holds {span})")
-    base_url = f"{request.scheme}://{request.host}"
-    served = entry.generation_id is not None and entry.finished
-    cost = genstats.generation_cost(entry, emulator.catalog) if served else None
-    return web.json_response(inspection.detail(entry, base_url, cost), dumps=_dumps)
+    return entry
 
 
 # --- scenario files ------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ def event_stream(
         ("/_emulator/ui/index.html", "text/html", b'src="/_emulator/ui/inspector.js"'),
         ("/_emulator/ui/inspector.js", "text/javascript", b"new EventSource("),
         ("/_emulator/ui/inspector.css", "text/css", b"svg.timeline"),
+        ("/_emulator/ui/timeline.js", "text/javascript", b"export function timelineSection("),
     ],
 )
 def test_page_and_files_are_served_from_the_package(
@@ -99,7 +100,14 @@ def test_unknown_file_is_a_404_listing_the_files(server: EmulatorServer) -> None
     assert error["message"] == "no inspector file 'secret.py'; the page is at /_emulator/ui"
     assert error["metadata"] == {
         "error_type": "not_found",
-        "files": ["index.html", "inspector.css", "inspector.js"],
+        "files": [
+            "detail.js",
+            "dom.js",
+            "index.html",
+            "inspector.css",
+            "inspector.js",
+            "timeline.js",
+        ],
     }
 
 
@@ -297,6 +305,16 @@ def test_detail_of_an_unmatched_request_has_near_misses(server: EmulatorServer) 
 def _seq_of(response: RawResponse, server: EmulatorServer) -> int:
     assert response.status == 200
     return server.last_request.seq
+
+
+def test_raw_bytes_are_exactly_what_was_sent(server: EmulatorServer) -> None:
+    """The raw route gives the response's bytes after its head, byte for byte, to download."""
+    sent = chat(server.url, stream=True)
+    response = get(server, "/_emulator/requests/1/raw")
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"] == 'attachment; filename="request-1.bin"'
+    assert response.body == sent.body
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,14 @@ def test_wheel_contains_schemas_and_scenarios(wheel: Path) -> None:
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "emulator").rglob("*.py")}
     assert modules and modules <= names, sorted(modules - names)
     ui = {p.name for p in (ROOT / "emulator" / "ui").iterdir()}
-    assert ui == {"index.html", "inspector.js", "inspector.css"}
+    assert ui == {
+        "index.html",
+        "inspector.css",
+        "inspector.js",
+        "dom.js",
+        "detail.js",
+        "timeline.js",
+    }
     assert {f"emulator/ui/{n}" for n in ui} <= names
     assert {"emulator/catalogs/builtin.yaml", "emulator/catalogs/catalog-file.schema.json"} <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
