@@ -78,10 +78,8 @@ def _post_scenario(text: str) -> Callable[[str], None]:
 
 def _scenario_yaml(size: int) -> bytes:
     """A valid scenario file of about `size` bytes: many small scenarios."""
-    one = (
-        "- name: s{i}\n  match:\n    last_user_message: hello {i}\n  reply:\n    content: hi {i}\n"
-    )
-    parts, total, i = [], 0, 0
+    one = "  - name: s{i}\n    match: {{last_user_message: hello {i}}}\n    reply: {{content: hi}}\n"
+    parts, total, i = ["scenarios:\n"], 0, 0
     while total < size:
         text = one.format(i=i)
         parts.append(text)

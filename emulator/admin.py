@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator import __version__, export
+from emulator import __version__, childparse, export
 from emulator.catalogfile import parse_catalog
 from emulator.deadline import BudgetExceeded
 from emulator.errors import RequestError, ScenarioError
@@ -29,7 +29,9 @@ PREFIX = "/_emulator"
 DEFAULT_SOURCE = "<request body>"
 # Set by the inspector page from `?token=`: a browser's EventSource cannot send headers.
 ADMIN_COOKIE = "chat_emulator_admin"
-UPLOAD_BUDGET_MS = 30_000.0  # a 10 MiB YAML file parses in ~10 s on a slow machine
+# Uploads over 64 KiB load in a child process (no request waits on them): a 10 MiB file may
+# take minutes to check on a slow machine.
+UPLOAD_BUDGET_MS = 120_000.0
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
@@ -174,14 +176,17 @@ async def post_scenarios(request: web.Request) -> web.Response:
     try:
         # YAML parsing is pure Python and grows with the file: off the event loop, bounded.
         budget_s = max(emulator.config.request_budget_ms, UPLOAD_BUDGET_MS) / 1000
-        scenarios = await emulator.bounded.run(lambda: load_text(text, source), budget_s)
+        if len(text) > childparse.UPLOAD_INLINE_BYTES:
+            scenarios = await childparse.load_scenarios(text, source, budget_s, emulator.bounded)
+        else:
+            scenarios = await emulator.bounded.run(lambda: load_text(text, source), budget_s)
         if replace:
             emulator.state.replace_all(scenarios)
         else:
             emulator.state.add(scenarios)
     except ScenarioError as exc:
         raise RequestError(400, str(exc), {"source": exc.source, "line": exc.line}) from None
-    except BudgetExceeded:
+    except (BudgetExceeded, childparse.TooSlow):
         raise RequestError(
             413, f"the scenarios took more than {budget_s * 1000:.0f} ms to load; split the file"
         ) from None

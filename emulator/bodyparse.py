@@ -13,7 +13,6 @@ import sys
 from typing import Any, NoReturn
 
 from .errors import RequestError
-from .validation import format_path
 
 CONTENT_TYPE_MESSAGE = "Content-Type must be application/json"
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -132,6 +131,9 @@ def _check_text(text: str, path: tuple[str | int, ...], what: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
+        # Imported here: the JSON gate's process imports this module and nothing heavy.
+        from .validation import format_path
+
         where = format_path(path) or "the body"
         code = f"\\u{ord(text[exc.start]):04x}"
         _reject(
@@ -140,13 +142,22 @@ def _check_text(text: str, path: tuple[str | int, ...], what: str) -> None:
 
 
 def _depth_exceeds(value: Any, max_depth: int) -> bool:
-    """Whether containers nest deeper than `max_depth` (the body itself is level 1); walked
-    with an explicit stack so a deep body cannot exhaust Python's recursion limit."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    """Whether containers nest deeper than `max_depth` (the body itself is level 1); walked one
+    level at a time, with no recursion (a deep body cannot exhaust Python's recursion limit)
+    and no object per node (a tuple per node made the garbage collector's passes over millions
+    of them the dominant cost)."""
+    level: list[Any] = [value]
+    depth = 1
+    while level:
         if depth > max_depth:
             return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+        deeper: list[Any] = []
+        append = deeper.append
+        for node in level:
+            if node:  # most nodes of a hostile body are empty: skip them cheaply
+                for child in node.values() if isinstance(node, dict) else node:
+                    if isinstance(child, (dict, list)):
+                        append(child)
+        level = deeper
+        depth += 1
     return False

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from emulator import injection, replay, routing, timeline, writer
+from emulator import childparse, injection, replay, routing, timeline, writer
 from emulator.bodyparse import parse_json_body
 from emulator.chatrequest import ChatRequest
 from emulator.deadline import BudgetExceeded
@@ -179,6 +179,10 @@ async def _plan(
         return body, result, chat
 
     heavy = len(raw) > INLINE_BODY_BYTES
+    if childparse.needs_gate(raw):
+        await childparse.check(
+            raw, request.headers.get("Content-Type"), cfg.request_budget_ms / 1000
+        )
     await emulator.pacing()[1].turn()  # one plan per loop iteration: due chunks go first
     if heavy:
         body, result, chat = await _bounded(emulator, intake, 413, "parse and validate")

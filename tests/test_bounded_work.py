@@ -15,6 +15,7 @@ import requests
 from faker import Faker
 
 from emulator import jsongen
+from emulator.childparse import MAX_JSON_VALUES
 from emulator.deadline import Bounded, BudgetExceeded
 from emulator.testing import EmulatorServer
 from emulator.validation import MAX_PROBLEMS, RequestValidator
@@ -139,3 +140,101 @@ def test_large_valid_body_is_answered(server: EmulatorServer) -> None:
     assert response.status_code == 200
     assert server.last_request.body_bytes > 50_000
     assert server.last_request.completion is not None
+
+
+# --- the JSON gate: large bodies with very many values are parsed in another process -----------
+
+
+def post_raw(server: EmulatorServer, raw: bytes) -> requests.Response:
+    return requests.post(
+        server.base_url + "/chat/completions",
+        data=raw,
+        headers={"Authorization": "Bearer k", "Content-Type": "application/json"},
+        timeout=60,
+    )
+
+
+def test_body_with_too_many_values_is_a_413(make_server: MakeServer) -> None:
+    """A 1.2 MB body of `{}` messages (the 20 MiB input, sized down) is a 413 naming the limit."""
+    server = make_server(request_budget_ms=60_000)  # a busy machine must not turn it into a 413
+    raw = b'{"model":"m","messages":[' + b",".join([b"{}"] * 400_000) + b"]}"
+    response = post_raw(server, raw)
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["message"] == "request body has 400,003 JSON values; the limit is 100,000"
+    assert error["metadata"]["limit"] == MAX_JSON_VALUES
+
+
+def test_gated_body_that_is_not_json_gets_the_parse_error(make_server: MakeServer) -> None:
+    """A large body broken at its very end gets the same 400 as a small one would."""
+    server = make_server(request_budget_ms=60_000)
+    raw = b'{"model":"m","messages":[' + b",".join([b"{}"] * 400_000) + b"]"
+    response = post_raw(server, raw)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("request body is not valid JSON:")
+
+
+def test_large_text_with_many_commas_passes_the_gate(make_server: MakeServer) -> None:
+    """A 1.2 MB prompt full of commas (few JSON values) passes the gate and is answered."""
+    server = make_server(request_budget_ms=60_000)
+    body = {"model": "m", "messages": [{"role": "user", "content": "a," * 600_000}]}
+    response = post_raw(server, json.dumps(body).encode())
+    assert response.status_code == 200
+    assert server.last_request.body_bytes > 1_200_000
+
+
+# --- scenario uploads: over 64 KiB, loaded by a child process -----------------------------------
+
+
+def upload(server: EmulatorServer, text: bytes) -> requests.Response:
+    return requests.post(
+        server.url + "/_emulator/scenarios?source=big.yaml",
+        data=text,
+        headers={"Content-Type": "application/yaml"},
+        timeout=120,
+    )
+
+
+def many_scenarios(count: int, last: str = "") -> bytes:
+    item = (
+        "  - name: s{i}\n    match: {{last_user_message: hello {i}}}\n    reply: {{content: hi}}\n"
+    )
+    return ("scenarios:\n" + "".join(item.format(i=i) for i in range(count)) + last).encode()
+
+
+def test_large_upload_loads_through_a_child_process(server: EmulatorServer) -> None:
+    """An upload over 64 KiB loads (in a child process) and its scenarios answer, regex too."""
+    regex = "  - name: greet\n    match: {last_user_message: {regex: '^h(i|ello)$'}}\n"
+    regex += "    reply: {content: matched}\n"
+    text = many_scenarios(1000, regex)
+    assert len(text) > 64 * 1024
+    response = upload(server, text)
+    assert response.status_code == 201
+    assert len(response.json()["loaded"]) == 1001
+    reply = requests.post(
+        server.base_url + "/chat/completions",
+        json={"model": "m", "messages": [{"role": "user", "content": "hello"}]},
+        headers={"Authorization": "Bearer k"},
+        timeout=10,
+    )
+    assert reply.json()["choices"][0]["message"]["content"] == "matched"
+
+
+def test_large_upload_with_a_problem_names_its_line(server: EmulatorServer) -> None:
+    """A broken scenario in a large upload is a 400 naming `source:line`, as a small one is."""
+    text = many_scenarios(1000, "  - name: broken\n    reply: {content: 1, bogus: 2}\n")
+    response = upload(server, text)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["message"].startswith("big.yaml:3003: ")
+    assert (error["metadata"]["source"], error["metadata"]["line"]) == ("big.yaml", 3003)
+
+
+def test_upload_over_the_scenario_file_limit_is_a_413(server: EmulatorServer) -> None:
+    """An upload over the 10 MiB scenario file limit is a 413, before any parsing."""
+    response = upload(server, b"#" * (10 * 1024 * 1024 + 1))
+    assert response.status_code == 413
+    assert (
+        "the upload is larger than the limit of 10485760 bytes"
+        in response.json()["error"]["message"]
+    )
