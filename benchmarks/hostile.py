@@ -77,11 +77,13 @@ def _post_scenario(text: str) -> Callable[[str], None]:
 
 
 def _scenario_yaml(size: int) -> bytes:
-    """A valid scenario file of about `size` bytes: many small scenarios."""
-    one = "  - name: s{i}\n    match: {{last_user_message: hello {i}}}\n    reply: {{content: hi}}\n"
+    """A valid scenario file of about `size` bytes: scenarios with 2 KB replies (a file of
+    tiny scenarios this size passes the loader's 200,000-value limit and is refused)."""
+    reply = "lorem ipsum dolor sit amet " * 75
     parts, total, i = ["scenarios:\n"], 0, 0
     while total < size:
-        text = one.format(i=i)
+        text = f"  - name: s{i}\n    match: {{last_user_message: hello {i}}}\n"
+        text += f"    reply: {{content: {reply}}}\n"
         parts.append(text)
         total += len(text)
         i += 1
@@ -227,6 +229,24 @@ def measure(case: Case, url: str) -> Result:
     )
 
 
+def baseline(url: str, seconds: float = 1.0) -> Result:
+    """The health checks' wait with no hostile request: the machine's noise floor."""
+    prober = Prober(url)
+    prober.start()
+    time.sleep(seconds)
+    prober.stop.set()
+    prober.join()
+    waits = [ms for _, ms in prober.samples[5:]]
+    return Result(
+        "no hostile request (noise floor)",
+        0,
+        seconds * 1000,
+        len(waits),
+        statistics.median(waits),
+        max(waits),
+    )
+
+
 def sigterm_during(case: Case) -> float:
     """Seconds from SIGTERM to exit while `case` is being handled."""
     server = start_server("hostile-sigterm", emulator_cmd(0, None, "--log-level", "WARNING"))
@@ -264,8 +284,11 @@ def main() -> int:
     )
     results: list[Result] = []
     try:
-        for case in selected:
-            result = measure(case, strict.url if case.strict else normal.url)
+        for case in [None, *selected]:
+            if case is None:
+                result = baseline(normal.url)
+            else:
+                result = measure(case, strict.url if case.strict else normal.url)
             results.append(result)
             mark = "ok " if result.ok else "SLOW"
             print(

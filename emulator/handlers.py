@@ -32,7 +32,7 @@ from emulator.journal import JournalEntry, printable
 from emulator.openapi import openapi_document
 from emulator.proxy import Forward
 from emulator.runtime import Emulator
-from emulator.scenario import Callback, ErrorReply, Fault, Response, Scenario
+from emulator.scenario import Callback, ErrorReply, Fault, Reply, Response, Scenario
 from emulator.state import no_match_error, session_of
 from emulator.validation import ValidationResult, error_for
 
@@ -253,7 +253,7 @@ async def _plan(
         meta = route_metadata(route, outcome)
         return timeline.error_response(response, chat.model, emulator.created(), meta)
     served_pricing = outcome.attempt.endpoint.pricing
-    if heavy or any(key in body for key in _HEAVY_KEYS):
+    if heavy or any(key in body for key in _HEAVY_KEYS) or _costly(response):
         plan = await _bounded(
             emulator,
             lambda: _compile(response, chat, draw, emulator, entry, served_pricing),
@@ -287,6 +287,16 @@ def _unrouted_metadata(chat: ChatRequest, emulator: Emulator) -> dict[str, Any]:
         "is_byok": False,
         "endpoints": {"total": len(available), "available": available},
     }
+
+
+def _costly(response: Response) -> bool:
+    """Whether generating `response` may take long whatever the request: a reply with templates
+    (parsed on first use, output up to 4 MiB) or long texts."""
+    if not isinstance(response, Reply):
+        return False
+    specs = (response.choice, *(response.choices or ()))
+    texts = [t for spec in specs for t in (spec.content, spec.reasoning, spec.refusal) if t]
+    return any("{{" in text or len(text) > INLINE_BODY_BYTES for text in texts)
 
 
 async def _bounded(emulator: Emulator, step: Callable[[], T], status: int, what: str) -> T:

@@ -14,7 +14,7 @@ import marshal
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -125,11 +125,39 @@ def _write_cache(path: Path, ranks: dict[bytes, int]) -> None:
 
 def count(text: str) -> int:
     """Tokens in `text`; special-token text such as `<|endoftext|>` counts as ordinary text."""
-    return len(encoding().encode_ordinary(text)) if text else 0
+    if len(text) <= CHUNK_CHARS:
+        return len(encoding().encode_ordinary(text)) if text else 0
+    return sum(len(encoding().encode_ordinary(part)) for part in _chunks(text))
 
 
 def encode(text: str) -> list[int]:
-    return encoding().encode_ordinary(text)
+    """The token ids of `text`, encoded in chunks of at most CHUNK_CHARS characters."""
+    if len(text) <= CHUNK_CHARS:
+        return encoding().encode_ordinary(text)
+    return [token for part in _chunks(text) for token in encoding().encode_ordinary(part)]
+
+
+# Long texts are encoded in chunks: tiktoken's BPE takes time quadratic in the length of one
+# piece (4 MB of one letter never finishes), each call holds the interpreter lock while it
+# builds its result, and a worker thread can only be stopped between calls.
+CHUNK_CHARS = 16_384
+
+
+def _chunks(text: str) -> Iterator[str]:
+    """`text` cut before a space that follows a non-space and precedes a letter: no piece of
+    the o200k split pattern spans such a point (the space starts the next word's piece), so
+    the counts are exact. A stretch of CHUNK_CHARS characters with no such point (one endless
+    "word") is cut anywhere: its count is then approximate, but bounded in time."""
+    start = 0
+    while len(text) - start > CHUNK_CHARS:
+        cut = text.rfind(" ", start + 1, start + CHUNK_CHARS)
+        while cut > start and (text[cut - 1].isspace() or not text[cut + 1].isalpha()):
+            cut = text.rfind(" ", start + 1, cut)
+        if cut <= start:
+            cut = start + CHUNK_CHARS
+        yield text[start:cut]
+        start = cut
+    yield text[start:]
 
 
 def decode(tokens: list[int]) -> str:

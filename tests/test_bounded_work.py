@@ -238,3 +238,31 @@ def test_upload_over_the_scenario_file_limit_is_a_413(server: EmulatorServer) ->
         "the upload is larger than the limit of 10485760 bytes"
         in response.json()["error"]["message"]
     )
+
+
+def test_templated_reply_is_generated_off_the_loop(make_server: MakeServer) -> None:
+    """A reply with a template (parsed on first use) is generated within the budget: 422 past it."""
+    server = make_server(request_budget_ms=0)
+    server.add({"name": "echo", "reply": {"content": "You said {{ request.last_user_message }}"}})
+    assert post(server, {"model": "m", "messages": MESSAGES}).status_code == 422
+
+
+def test_long_text_counts_exactly_in_chunks() -> None:
+    """Texts over CHUNK_CHARS are encoded in chunks with the very same tokens as in one call."""
+    from emulator import tokens
+
+    rng = random.Random(7)
+    words = ["hello", "Ünïcode", "don't", "x1", "123456", "  ", "\n", "!!", "日本語", "'s", "\r\n"]
+    text = "".join(rng.choice(words) + rng.choice(["", " ", "\n"]) for _ in range(40_000))
+    assert len(text) > 3 * tokens.CHUNK_CHARS
+    assert tokens.encode(text) == tokens.encoding().encode_ordinary(text)
+    assert tokens.count(text) == len(tokens.encoding().encode_ordinary(text))
+
+
+def test_one_endless_word_is_counted_in_bounded_chunks() -> None:
+    """A text with no split point (one letter repeated) is cut every CHUNK_CHARS characters."""
+    from emulator import tokens
+
+    text = "a" * (3 * tokens.CHUNK_CHARS)
+    expected = 3 * len(tokens.encoding().encode_ordinary("a" * tokens.CHUNK_CHARS))
+    assert tokens.count(text) == expected
