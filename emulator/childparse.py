@@ -24,7 +24,6 @@ lock is never held for long. A child that runs past its budget is killed.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import pickle
 import struct
@@ -56,20 +55,22 @@ async def _run_child(code: str, args: list[str], data: bytes, budget_s: float) -
     (the child is killed). The pipes are served by a thread of the loop's default executor:
     `subprocess.run` writes slices of `data` without copying it, where the loop's own pipe
     transport would copy a 20 MiB body and shift its buffer after every write."""
-    run = functools.partial(
-        subprocess.run,
-        [sys.executable, "-c", code, *args],
-        input=data,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        timeout=budget_s,
-        check=False,
-    )
+
+    def run() -> bytes:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            input=data,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            timeout=budget_s,
+            check=False,
+        )
+        return done.stdout
+
     try:
-        done = await asyncio.get_running_loop().run_in_executor(None, run)
+        return await asyncio.get_running_loop().run_in_executor(None, run)
     except subprocess.TimeoutExpired:
         raise TooSlow from None
-    return bytes(done.stdout)
 
 
 def needs_gate(raw: bytes) -> bool:
