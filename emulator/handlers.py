@@ -117,7 +117,14 @@ def _charge(request: web.Request, emulator: Emulator, entry: JournalEntry) -> No
     cost = generation_cost(entry, emulator.catalog)
     emulator.accounts.charge(api_key, cost, emulator.now(), routing.is_free(model))
     usage = entry.completion.get("usage") or {}
-    emulator.quotas.add_tokens(api_key, int(usage.get("total_tokens") or 0), emulator.clock())
+    tokens = int(usage.get("total_tokens") or 0)
+    emulator.quotas.add_tokens(quota_key(api_key, entry.session), tokens, emulator.clock())
+
+
+def quota_key(api_key: str, session: str | None) -> str:
+    """Whose rate limits a request counts against: its key's, per session (X-Emulator-Session)
+    when it names one, so parallel jobs on one server do not use up each other's quotas."""
+    return api_key if session is None else f"{api_key}\x00session={session}"
 
 
 def error_timeline(exc: RequestError) -> timeline.Timeline:
@@ -207,7 +214,7 @@ async def _plan(
     if recorder is not None and recorder.records_all:  # recording: every request goes upstream
         return Forward(recorder, body, raw)
     now = emulator.clock()
-    refusal = emulator.quotas.check(api_key, routing.is_free(chat.model), now)
+    refusal = emulator.quotas.check(quota_key(api_key, session), routing.is_free(chat.model), now)
     if refusal is not None:
         reply = ErrorReply(429, refusal.message, headers=refusal.headers(now))
         return timeline.error_response(reply, chat.model, emulator.created())

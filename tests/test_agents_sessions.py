@@ -98,3 +98,14 @@ def test_a_bad_session_header_is_a_400(server: EmulatorServer) -> None:
     assert answer.json()["error"]["message"] == (
         "header X-Emulator-Session must be 1 to 128 printable characters"
     )
+
+
+def test_sessions_have_their_own_quotas(server: EmulatorServer) -> None:
+    """With rpm=1, each session may make one request a minute under the same key."""
+    server.configure(rpm=1)
+    body = {"model": "m", "messages": MESSAGES}
+    statuses = [
+        request(server.url, body=body, headers={"X-Emulator-Session": s}).status
+        for s in ("job-a", "job-a", "job-b")
+    ]
+    assert statuses == [200, 429, 200]
