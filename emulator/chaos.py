@@ -40,6 +40,9 @@ HEADER = "x-emulator-chaos"
 KINDS = ("error", "disconnect", "reset", "malformed", "stall", "error_after")
 DEFAULT_STALL_MS = 30000.0
 DEFAULT_ERROR = "provider_error"
+# Most scopes counted at once (each header text and session is one): the oldest is forgotten
+# first, so a stream of distinct headers cannot grow the counters without bound.
+MAX_SCOPES = 10_000
 MALFORMED_BODY = '{"id": "gen-broken", "choices": ['
 MALFORMED_EVENT = 'data: {"id": "gen-broken", "choices": [{"delta": {"content": "\n\n'
 
@@ -132,6 +135,10 @@ class ChaosCounters:
         """Count a request of `scope`: its 1-based number and ms since the scope's first one."""
         with self._lock:
             n = self._seen.get(scope, 0) + 1
+            if n == 1 and len(self._seen) >= MAX_SCOPES:
+                oldest = next(iter(self._seen))
+                del self._seen[oldest]
+                self._started.pop(oldest, None)
             self._seen[scope] = n
             start = self._started.setdefault(scope, now_ms)
             return n, now_ms - start

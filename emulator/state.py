@@ -25,6 +25,8 @@ SESSION_HEADER = "x-emulator-session"
 MAX_SESSION_CHARS = 128
 # `call_counts(session=ALL_SESSIONS)`: totals over every session.
 ALL_SESSIONS = "\x00all"
+# Most sessions with counters at once: a new one past this forgets the oldest session's.
+MAX_SESSIONS = 10_000
 NEAR_MISSES_IN_MESSAGE = 3
 
 NearMiss = tuple[str, tuple[str, ...]]
@@ -74,6 +76,7 @@ class ScenarioState:
         # Calls per (session, scenario name); session None: requests without a session header.
         self._counts: dict[tuple[str | None, str], int] = {}
         self._normalized: dict[tuple[str, Normalize], Match] = {}
+        self._sessions: dict[str, None] = {}  # sessions with counters, oldest first
         self.add(scenarios)
         # The scenarios the server started with (from its scenario files): what a reload of
         # those files replaces; scenarios added later (admin API, fixture) survive a reload.
@@ -101,6 +104,7 @@ class ScenarioState:
             self._install(new)
             self._counts.clear()
             self._file_names = frozenset()
+            self._sessions.clear()
 
     def replace_files(self, scenarios: Iterable[Scenario]) -> tuple[str, ...]:
         """Swap in a new load of the scenario files. The scenarios of the previous file load
@@ -119,6 +123,7 @@ class ScenarioState:
             check_unique(new + kept)
             self._install(new + kept)
             self._counts.clear()
+            self._sessions.clear()
             self._file_names = frozenset(s.name for s in new)
         return tuple(s.name for s in kept)
 
@@ -128,15 +133,29 @@ class ScenarioState:
             self._install(())
             self._counts.clear()
             self._file_names = frozenset()
+            self._sessions.clear()
 
     def reset_counters(self, session: str | None = ALL_SESSIONS) -> None:
         """Start every sequence again from its first step (of one session, or of all)."""
         with self._lock:
             if session == ALL_SESSIONS:
                 self._counts.clear()
+                self._sessions.clear()
                 return
+            self._sessions.pop(session or "", None)
             for key in [k for k in self._counts if k[0] == session]:
                 del self._counts[key]
+
+    def _bound_sessions(self, session: str) -> None:
+        """Keep at most MAX_SESSIONS sessions' counters (called under the lock)."""
+        if session in self._sessions:
+            return
+        if len(self._sessions) >= MAX_SESSIONS:
+            oldest = next(iter(self._sessions))
+            del self._sessions[oldest]
+            for key in [k for k in self._counts if k[0] == oldest]:
+                del self._counts[key]
+        self._sessions[session] = None
 
     def sessions(self) -> list[str]:
         """The sessions that have made calls, in first-call order."""
@@ -240,6 +259,8 @@ class ScenarioState:
     ) -> Selection | None:
         key = (session, scenario.name)
         count = self._counts.get(key, 0)
+        if count == 0 and session is not None:
+            self._bound_sessions(session)
         step = scenario.step(count)
         if step is None:
             return None

@@ -4,8 +4,13 @@ the journal; the admin API reads and resets one session; without the header noth
 from __future__ import annotations
 
 import openai
+import pytest
 from wire import request
 
+from emulator import state
+from emulator.chatrequest import ChatRequest
+from emulator.loader import load_text
+from emulator.state import ScenarioState
 from emulator.testing import EmulatorServer
 
 SEQUENCE = """
@@ -109,3 +114,14 @@ def test_sessions_have_their_own_quotas(server: EmulatorServer) -> None:
         for s in ("job-a", "job-a", "job-b")
     ]
     assert statuses == [200, 429, 200]
+
+
+def test_session_counters_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_SESSIONS, a new session forgets the oldest one's counters."""
+    monkeypatch.setattr(state, "MAX_SESSIONS", 2)
+    scenarios = ScenarioState(load_text(SEQUENCE))
+    chat = ChatRequest({"model": "m", "messages": MESSAGES})
+    for session in ("a", "b", "c"):
+        scenarios.select(chat, session=session)
+    assert scenarios.sessions() == ["b", "c"]
+    assert scenarios.select(chat, session="a").call_number == 1
