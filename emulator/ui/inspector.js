@@ -155,6 +155,7 @@ async function showDetail(seq) {
     return;
   }
   if (state.selected !== seq) return;
+  if (!state.detail || state.detail.seq !== seq) pane.scrollTop = 0;
   state.detail = detail;
   pane.replaceChildren(...renderDetail(detail).flat(Infinity).filter(Boolean));
 }

@@ -50,8 +50,9 @@ function timelineSvg(t, d) {
         "text-anchor": x(t.ttft_ms) > W * 0.8 ? "end" : "start" }, `TTFT ${ms(t.ttft_ms)} ms`));
   }
   if (t.aborted_at_ms !== null) {
-    svg.append(s("line", { class: "abort", id: "abort-line", x1: x(t.aborted_at_ms), x2: x(t.aborted_at_ms), y1: 16, y2: ROW_ACTUAL + 14 }),
-      s("text", { class: "abort-label", x: x(t.aborted_at_ms) - 3, y: 14, "text-anchor": "end" }, "client aborted"));
+    svg.append(s("line", { class: "abort", id: "abort-line", x1: x(t.aborted_at_ms), x2: x(t.aborted_at_ms), y1: 16, y2: ROW_ACTUAL + 28 }),
+      s("text", { class: "abort-label", x: x(t.aborted_at_ms) - 3, y: ROW_ACTUAL + 24, "text-anchor": "end" },
+        "client aborted"));
   }
   const marks = s("g", { class: "marks" });
   t.events.forEach((e, i) => {
