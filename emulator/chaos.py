@@ -238,7 +238,8 @@ def inject(fault: ChaosFault, response: Response | None, stream: bool) -> Respon
         return error
     reply = response if isinstance(response, Reply) else Reply()
     body = ErrorBody(error.status, error.message, error.metadata)
-    spec = replace(reply.stream or StreamSpec(), error_after=fault.after, error=body, events=None)
+    # Over hand-written or recorded `events` too: error_after counts their chunks.
+    spec = replace(reply.stream or StreamSpec(), error_after=fault.after, error=body)
     return replace(reply, stream=spec)
 
 

@@ -331,6 +331,21 @@ def test_error_after_over_a_replay(
     assert len(data) == 2 and json.loads(data[1][6:])["error"]["code"] == 502
 
 
+def test_chaos_over_a_replay(server: EmulatorServer, fixed: FixedServer, tmp_path: Path) -> None:
+    """A chaos error_after (header) cuts the replayed recording after its first chunk."""
+    cassette = tmp_path / "c.yaml"
+    server.record(cassette, "all", fixed.base_url)
+    _post(server, "comments")
+    server.stop_recording()
+    server.reset()
+    server.record(cassette, "none")
+    headers = {"x-case": "comments", "X-Emulator-Chaos": "error_after:1=1"}
+    played = rawsse.post(server.port, rawsse.stream_body(), headers)
+    data = [e for e in played.body.decode().split("\n\n") if e.startswith("data: ")]
+    assert data[0] == CASES["comments"][4].split(b"\n\n")[0].decode()
+    assert json.loads(data[1][6:])["error"]["code"] == 502 and data[2] == "data: [DONE]"
+
+
 def test_unreachable_upstream_is_a_502(server: EmulatorServer, tmp_path: Path) -> None:
     """An upstream that cannot be reached gets the caller a 502 in the router's envelope."""
     server.record(tmp_path / "c.yaml", "all", "http://127.0.0.1:9/v1")
