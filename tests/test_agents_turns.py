@@ -293,3 +293,18 @@ def test_validate_prints_the_warning(
     assert cli.main(["validate", "loop.yaml"]) == 0
     err = capsys.readouterr().err
     assert err.startswith("warning: loop.yaml:2: scenario 'weather-tool' returns a call")
+
+
+def test_admin_load_returns_the_warning(server: EmulatorServer) -> None:
+    """POST /_emulator/scenarios loads a looping scenario and returns the warning."""
+    from wire import request
+
+    answer = request(
+        server.url,
+        path="/_emulator/scenarios",
+        raw=LOOPING.encode(),
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert answer.status == 201
+    (warning,) = answer.json()["warnings"]
+    assert "scenario 'weather-tool' returns a call to 'get_weather'" in warning

@@ -128,3 +128,13 @@ reply: {content: matched}
         ],
     )
     assert reply.choices[0].message.content == "matched"
+
+
+def test_cli_normalize_option() -> None:
+    """serve --normalize takes comma-separated rewrites; a wrong one is an argparse error."""
+    from emulator.cli import build_parser, config_from_args
+
+    args = build_parser().parse_args(["serve", "--normalize", "whitespace,json"])
+    assert config_from_args(args).normalize == normalize.Normalize(whitespace=True, json=True)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--normalize", "spaces"])
