@@ -291,7 +291,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 def _chaos(value: str) -> Any:
     """`--chaos`: the X-Emulator-Chaos header's syntax, or a YAML file of a chaos mapping."""
-    from emulator import chaos
+    from emulator import chaosspec
 
     try:
         if os.path.isfile(value):
@@ -301,8 +301,8 @@ def _chaos(value: str) -> Any:
                 data = yaml.safe_load(handle)
             if not isinstance(data, dict):
                 raise ValueError("the file must hold a mapping of seed, rates and bursts")
-            return chaos.parse(data)
-        return chaos.parse_header(value)
+            return chaosspec.parse(data)
+        return chaosspec.parse_header(value)
     except (ValueError, KeyError, TypeError, OSError) as exc:
         raise argparse.ArgumentTypeError(f"{value}: {exc}") from None
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from emulator import chaos, fuzz, wirefaults
+from emulator import chaos, chaosspec, fuzz, wirefaults
 from emulator.chatrequest import ChatRequest
 from emulator.errors import RequestError, ScenarioError
 from emulator.journal import JournalEntry
@@ -103,7 +103,7 @@ def _spec(
     header = chat.headers.get(chaos.HEADER)
     if header is not None:
         try:
-            return chaos.parse_header(header), f"header {header.strip()}"
+            return chaosspec.parse_header(header), f"header {header.strip()}"
         except ValueError as exc:
             raise RequestError(
                 400, f"header X-Emulator-Chaos: {exc}", headers={"x-should-retry": "false"}

@@ -13,7 +13,7 @@ import openai
 import pytest
 from wire import request
 
-from emulator import chaos
+from emulator import chaos, chaosspec
 from emulator.cli import build_parser, config_from_args
 from emulator.testing import EmulatorServer
 
@@ -29,7 +29,7 @@ def decisions(spec: chaos.Chaos, n: int, seed: int = 0, step_ms: float = 1.0) ->
     return out
 
 
-RATES = chaos.parse_header("error:502=0.05,reset=0.02,disconnect=0.01,seed=7")
+RATES = chaosspec.parse_header("error:502=0.05,reset=0.02,disconnect=0.01,seed=7")
 
 
 def test_same_seed_same_faults_at_the_same_requests() -> None:
@@ -39,7 +39,7 @@ def test_same_seed_same_faults_at_the_same_requests() -> None:
 
 def test_another_seed_moves_the_faults() -> None:
     """A different seed gives a different placement."""
-    other = chaos.parse_header("error:502=0.05,reset=0.02,disconnect=0.01,seed=8")
+    other = chaosspec.parse_header("error:502=0.05,reset=0.02,disconnect=0.01,seed=8")
     assert decisions(RATES, 1000) != decisions(other, 1000)
 
 
@@ -53,21 +53,21 @@ def test_observed_rates_within_tolerance_over_1000_requests() -> None:
 
 def test_burst_every_n_requests() -> None:
     """burst=error:429*3/10: requests 1-3, 11-13, 21-23 fail, the rest pass."""
-    spec = chaos.parse_header("burst=error:429*3/10")
+    spec = chaosspec.parse_header("burst=error:429*3/10")
     got = decisions(spec, 25)
     assert [i + 1 for i, kind in enumerate(got) if kind] == [1, 2, 3, 11, 12, 13, 21, 22, 23]
 
 
 def test_burst_every_window_of_time() -> None:
     """burst=reset*2/1s: the first two requests of every 1000 ms window fail."""
-    spec = chaos.parse_header("burst=reset*2/1s")
+    spec = chaosspec.parse_header("burst=reset*2/1s")
     got = decisions(spec, 12, step_ms=250)  # 4 requests per window
     assert [i for i, kind in enumerate(got) if kind] == [0, 1, 4, 5, 8, 9]
 
 
 def test_the_reason_says_why() -> None:
     """A decision names the spec, the rate and the draw that picked it."""
-    spec = chaos.parse_header("error:rate_limited=1,seed=3")
+    spec = chaosspec.parse_header("error:rate_limited=1,seed=3")
     decision = chaos.decide(spec, "server", 0, chaos.ChaosCounters(), 0)
     assert decision.to_json()["detail"] == "error 429 (rate_limited)"
     assert decision.reason.startswith("header chaos: rate 1 of error (seed 3, draw 0.")
@@ -88,7 +88,7 @@ def test_the_reason_says_why() -> None:
 def test_bad_specs_are_named(header: str, message: str) -> None:
     """A wrong spec raises ValueError naming the problem (the valid values where listed)."""
     with pytest.raises(ValueError, match=None) as info:
-        chaos.parse_header(header)
+        chaosspec.parse_header(header)
     assert message in str(info.value)
 
 
@@ -171,7 +171,7 @@ reply: {content: fine}
 
 def test_server_chaos_from_the_config(make_server: Callable[..., EmulatorServer]) -> None:
     """A server started with chaos applies it to every request."""
-    server = make_server(chaos=chaos.parse_header("error:502=1"))
+    server = make_server(chaos=chaosspec.parse_header("error:502=1"))
     assert request(server.url, body=BODY).status == 502
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from .. import chaos, normalize
+from .. import chaos, chaosspec, normalize
 from ..fuzz import Fuzz
 from ..scenario import Fault, StreamSpec, TextMatcher, TurnMatch, TurnRange
 from ..wirefaults import StreamFaults
@@ -74,7 +74,7 @@ class AgentKeys(StreamKeys):
             return None
         where = path + ("chaos",)
         try:
-            return chaos.parse(d["chaos"], f"scenario {d['name']!r}")
+            return chaosspec.parse(d["chaos"], f"scenario {d['name']!r}")
         except ValueError as exc:
             raise self.w.error(where, f"{self.w.name(where)}: {exc}") from None
 
