@@ -34,6 +34,7 @@ from emulator.proxy import Forward
 from emulator.runtime import Emulator
 from emulator.scenario import Callback, ErrorReply, Fault, Reply, Response, Scenario
 from emulator.state import no_match_error, session_of
+from emulator.unavailable import RoutingError
 from emulator.validation import ValidationResult, error_for
 
 T = TypeVar("T")
@@ -221,7 +222,7 @@ async def _plan(
     try:
         rng = emulator.generator.rng(Draw(emulator.seed, 0), chat, "route")
         route = routing.plan_route(body, emulator.catalog, rng, emulator.catalog_strict)
-    except routing.RoutingError as exc:
+    except RoutingError as exc:
         reply = ErrorReply(exc.status, exc.message, availability=exc.availability)
         meta = _unrouted_metadata(chat, emulator) if metadata_enabled(chat.headers) else None
         return timeline.error_response(reply, chat.model, emulator.created(), meta)

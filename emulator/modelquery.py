@@ -42,7 +42,8 @@ SORTS = (
 )
 OUTPUT_MODALITIES = ("text", "image", "embeddings", "audio", "video", "rerank", "speech")
 INPUT_MODALITIES = ("text", "image", "file", "audio", "video")
-_DIGITS = re.compile("[0-9]{1,9}")
+_DIGITS = re.compile("[0-9]{1,18}")
+MAX_OFFSET = 10**18 - 1
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 500
 MILLION = Decimal(1_000_000)
@@ -120,7 +121,7 @@ def parse_query(params: Mapping[str, str]) -> ModelQuery:
         region = _choice(params, "region", ("eu", "us"))
         predicates.append(lambda m: any(e.region in (region, None) for e in m.endpoints))
     sort = _choice(params, "sort", SORTS) if params.get("sort") else None
-    offset = _integer(params, "offset", 0, None)
+    offset = _integer(params, "offset", 0, MAX_OFFSET)
     limit = _integer(params, "limit", 1, MAX_LIMIT)
     kept = {k: v for k, v in params.items() if k not in ("offset", "limit")}
     return ModelQuery(tuple(predicates), sort, offset, limit, kept)

@@ -145,7 +145,7 @@ _MODELS_PARAMETERS = [
         "name": "offset",
         "in": "query",
         "description": "Models to skip; with `limit`, pages the list.",
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
     },
     {
         "name": "limit",

@@ -34,11 +34,20 @@ from typing import Any
 
 from emulator.catalog import Catalog, CatalogModel, Endpoint, default_model, split_variants
 from emulator.pricing import price
+from emulator.unavailable import (
+    RoutingError,
+    availability,
+    constraint_message,
+    filtered,
+    ignore_message,
+    not_found,
+    only_message,
+    shown_prices,
+)
 
 AUTO_ROUTER = "openrouter/auto"
 FREE_ROUTER = "openrouter/free"
 ROUTERS = (AUTO_ROUTER, FREE_ROUTER)
-AVAILABILITY_DOCS = "https://openrouter.ai/docs/errors#"
 MILLION = Decimal(1_000_000)
 # Request parameters an endpoint may support (spec schema Parameter), for require_parameters.
 PARAMETERS = (
@@ -48,16 +57,6 @@ PARAMETERS = (
     "tools", "tool_choice", "parallel_tool_calls", "include_reasoning", "reasoning",
     "reasoning_effort", "web_search_options", "verbosity",
 )  # fmt: skip
-
-
-class RoutingError(Exception):
-    """No model or endpoint can serve the request: the router's availability error."""
-
-    def __init__(self, status: int, message: str, availability: Mapping[str, Any]) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.availability = dict(availability)
 
 
 @dataclass(frozen=True)
@@ -163,7 +162,7 @@ def plan_route(
         model = catalog.get(model_id)
         if model is None:
             if strict:
-                raise _not_found(model_id, list(requested))
+                raise not_found(model_id, list(requested))
             model = default_model(model_id)
         kept, excluded, detail = endpoints_for(model, model_id, prefs, body, rng)
         if kept:
@@ -171,7 +170,7 @@ def plan_route(
         else:
             problems.append((model_id, excluded, detail))
     if not groups:
-        raise _filtered(problems, list(requested))
+        raise filtered(problems, list(requested))
     pairs = [p for group in groups for p in group]
     if prefs.partition == "none" and _sort_key(prefs, ()) is not None:
         key = _sort_key(prefs, ())
@@ -226,19 +225,17 @@ def _filters(prefs: Preferences, body: Mapping[str, Any]) -> list[Filter]:
     found: list[Filter] = []
     if prefs.only is not None:
         only = prefs.only
-        found.append(("allowed_providers", lambda e: _named(e, only), _only_message(only)))
+        found.append(("allowed_providers", lambda e: _named(e, only), only_message(only)))
     if prefs.ignore:
         ignore = prefs.ignore
-        found.append(
-            ("allowed_providers", lambda e: not _named(e, ignore), _ignore_message(ignore))
-        )
+        found.append(("allowed_providers", lambda e: not _named(e, ignore), ignore_message(ignore)))
     if prefs.quantizations is not None:
         wanted = prefs.quantizations
         found.append(
             (
                 "quantization",
                 lambda e: (e.quantization or "unknown") in wanted,
-                _simple("provider.quantizations", ", ".join(wanted)),
+                constraint_message("provider.quantizations", ", ".join(wanted)),
             )
         )
     if prefs.deny_data_collection:
@@ -246,18 +243,20 @@ def _filters(prefs: Preferences, body: Mapping[str, Any]) -> list[Filter]:
             (
                 "data_policy:training",
                 lambda e: not (e.training or e.retains_prompts),
-                _simple("provider.data_collection", "deny"),
+                constraint_message("provider.data_collection", "deny"),
             )
         )
     if prefs.zdr:
-        found.append(("data_policy:zdr", lambda e: e.zdr, _simple("provider.zdr", "true")))
+        found.append(
+            ("data_policy:zdr", lambda e: e.zdr, constraint_message("provider.zdr", "true"))
+        )
     if prefs.max_price:
         limits = prefs.max_price
         found.append(
             (
                 "max_price",
                 lambda e: _within(e, limits),
-                _simple("provider.max_price", _shown_prices(limits)),
+                constraint_message("provider.max_price", shown_prices(limits)),
             )
         )
     if prefs.require_parameters:
@@ -266,7 +265,7 @@ def _filters(prefs: Preferences, body: Mapping[str, Any]) -> list[Filter]:
             (
                 "require_parameters",
                 lambda e: sent <= set(e.supported_parameters),
-                _simple("provider.require_parameters", ", ".join(sorted(sent))),
+                constraint_message("provider.require_parameters", ", ".join(sorted(sent))),
             )
         )
     return found
@@ -397,85 +396,9 @@ def _route_model(
         raise RoutingError(
             404,
             "No models match your request and model restrictions",
-            _availability("no_endpoints", [model_id]),
+            availability("no_endpoints", [model_id]),
         )
     return rng.choice(pool)
-
-
-# --- errors ----------------------------------------------------------------------------------
-
-
-def _availability(code: str, requested: list[str], **extra: Any) -> dict[str, Any]:
-    retryable = {"retryable": False}
-    return {
-        "code": code,
-        **retryable,
-        "requested_models": requested,
-        **extra,
-        "docs_url": AVAILABILITY_DOCS + code,
-    }
-
-
-def _not_found(model_id: str, requested: list[str]) -> RoutingError:
-    return RoutingError(
-        400, f"{model_id} is not a valid model ID", _availability("model_not_found", requested)
-    )
-
-
-def _filtered(problems: list[tuple[str, list[str], str]], requested: list[str]) -> RoutingError:
-    _, excluded, detail = problems[0]
-    field_name = _FIELDS.get(excluded[0], "provider")
-    availability = _availability(
-        "constraint_filtered",
-        requested,
-        excluded_by=sorted(set(excluded)),
-        constraint={"field": field_name, "detail": detail},
-    )
-    return RoutingError(404, detail, availability)
-
-
-_FIELDS = {
-    "allowed_providers": "provider.only",
-    "quantization": "provider.quantizations",
-    "data_policy:training": "provider.data_collection",
-    "data_policy:zdr": "provider.zdr",
-    "max_price": "provider.max_price",
-    "require_parameters": "provider.require_parameters",
-}
-
-
-def _only_message(only: Sequence[str]) -> Callable[[str, list[Endpoint]], str]:
-    def message(model_id: str, pool: list[Endpoint]) -> str:
-        serving = ", ".join(dict.fromkeys(e.slug for e in pool))
-        return (
-            "No allowed providers are available for the selected model. Providers serving "
-            f"{model_id}: {serving}, but your request's provider.only preference permits "
-            f"only: {', '.join(only)}."
-        )
-
-    return message
-
-
-def _ignore_message(ignore: Sequence[str]) -> Callable[[str, list[Endpoint]], str]:
-    def message(model_id: str, pool: list[Endpoint]) -> str:
-        serving = ", ".join(dict.fromkeys(e.slug for e in pool))
-        return (
-            "No allowed providers are available for the selected model. Providers serving "
-            f"{model_id}: {serving}, and your request's provider.ignore preference excludes: "
-            f"{', '.join(ignore)}."
-        )
-
-    return message
-
-
-def _simple(field_name: str, value: str) -> Callable[[str, list[Endpoint]], str]:
-    def message(model_id: str, pool: list[Endpoint]) -> str:
-        return (
-            f"No endpoints found for {model_id} that satisfy your request's {field_name} "
-            f"preference ({value})."
-        )
-
-    return message
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -492,7 +415,3 @@ def _max_price(value: Any) -> dict[str, Decimal]:
         except ArithmeticError:
             continue
     return {k: v for k, v in out.items() if v.is_finite()}
-
-
-def _shown_prices(limits: Mapping[str, Decimal]) -> str:
-    return ", ".join(f"{k} <= {v}" for k, v in limits.items())

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from emulator.catalogfile import builtin_catalog
-from emulator.routing import RoutingError, candidates, is_free, plan_route
+from emulator.routing import candidates, is_free, plan_route
+from emulator.unavailable import RoutingError
 
 LLAMA = "meta-llama/llama-3.3-70b-instruct"
 
