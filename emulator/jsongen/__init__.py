@@ -6,8 +6,8 @@ only (never the global random module or the clock), so the same schema and equal
 `rng` and `faker` give the same value on every run and machine (for one Faker version).
 Every value is checked against the whole schema with jsonschema (with format checking for the
 formats generated here) before it is returned; a schema that cannot be satisfied, or that uses a
-keyword this module does not implement, raises `GenerationError` naming the path inside the
-schema and the keyword. Nothing invalid is ever returned.
+value it cannot find, raises `GenerationError` naming the path inside the schema and why.
+Nothing invalid is ever returned.
 
 Policies, chosen so that test output is predictable and shows every field (each module of the
 package tells its own):
@@ -15,21 +15,27 @@ package tells its own):
   `maxProperties` drops optional ones (from the end), and below the recursion bound (a `$ref`
   already twice on the stack) only required properties are generated. Names outside
   `properties` are added only when `required` lists them or `minProperties` needs them.
-- A type list or `anyOf`/`oneOf` tries its members in order, "null" last (first below the
-  recursion bound, where the smallest value is wanted); the first that yields a value wins.
+- A type list or `anyOf`/`oneOf` tries its members in a seeded order (different requests get
+  different branches; null one time in four), the first that yields a valid value wins.
+- Keywords no value can be built from directly (`not`, `if`/`then`/`else`,
+  `dependentSchemas`) are met by candidates from stronger schemas, checked; maps
+  (`additionalProperties` schemas, `propertyNames`, `patternProperties`) get a few entries
+  whose names satisfy them.
 - Unconstrained strings follow the property name (name, email, city, date, id, url...).
 - `pattern` is written from Python's own parse of the regex (classes, groups, alternation,
-  repeats, backreferences; no lookaround), then checked with re.search like jsonschema does.
+  repeats, backreferences, Unicode property classes; no lookaround), then checked with a
+  search as jsonschema does (`patterns`).
 - `format`s other than those in `formats.FORMATS` are annotations (as jsonschema treats them)
   and ignored.
 
 One call has a budget (see `budget`): characters written and steps of work; past it,
 GenerationError names the path, so the single event loop serving requests is never held for long.
 
-Modules: `walk` (the schema walk and dispatch), `merge` (allOf), `numbers`, `strings` and
-`formats` (strings, formats, name hints), `regex` (writing strings for `pattern`), `containers`
-(arrays and objects), `budget` (limits and lower bounds), `check` (validating the result),
-`keywords` (the vocabulary, paths and messages).
+Modules: `walk` (the schema walk and dispatch), `merge` (allOf), `conditions` (not, if,
+dependentSchemas), `numbers`, `strings` and `formats` (strings, formats, name hints), `regex`
+and `patterns` (writing and checking strings for `pattern`), `arrays`, `objects`, `budget`
+(limits and lower bounds), `check` (validating the result), `keywords` (the vocabulary, paths
+and messages).
 """
 
 from __future__ import annotations

@@ -13,13 +13,22 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
-from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+from jsonschema import (  # type: ignore[import-untyped]
+    Draft202012Validator,
+    FormatChecker,
+    validators,
+)
+from jsonschema.exceptions import (  # type: ignore[import-untyped]
+    SchemaError,
+    ValidationError,
+    best_match,
+)
 from jsonschema.protocols import Validator  # type: ignore[import-untyped]
 from referencing.exceptions import Unresolvable
 
 from emulator.errors import GenerationError
 from emulator.jsongen.keywords import pointer
+from emulator.jsongen.patterns import compile_pattern, is_regex
 
 _VALIDATOR_CACHE = 256
 
@@ -82,12 +91,67 @@ def _format_checker() -> FormatChecker:
 FORMAT_CHECKER = _format_checker()
 
 
+# Regexes as JSON Schema reads them (patterns.compile_pattern, which also takes \p{...}), in
+# the keywords that search with them; jsonschema's own would raise on such a pattern.
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    if validator.is_type(instance, "string") and not compile_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for name, value in instance.items():
+            if compile_pattern(pattern).search(name):
+                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, extra: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties", {})
+    patterns = [compile_pattern(p) for p in schema.get("patternProperties", {})]
+    names = [n for n in instance if n not in known and not any(p.search(n) for p in patterns)]
+    if validator.is_type(extra, "object"):
+        for name in names:
+            yield from validator.descend(instance[name], extra, path=name)
+    elif not extra and names:
+        yield ValidationError(f"Additional properties are not allowed ({names!r} unexpected)")
+
+
+_Checked = validators.extend(
+    Draft202012Validator,
+    {
+        "pattern": _pattern,
+        "patternProperties": _pattern_properties,
+        "additionalProperties": _additional_properties,
+    },
+)
+
+
+def _meta_checker() -> FormatChecker:
+    checker = FormatChecker()
+    checker.checkers.pop("regex", None)
+    checker.checks("regex")(is_regex)
+    return checker
+
+
+_META = Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=_meta_checker())
+
+
 @functools.lru_cache(maxsize=_VALIDATOR_CACHE)
 def compiled(canonical: str) -> Validator:
-    """A validator for the schema serialised as `canonical`, built once per distinct schema."""
+    """A validator for the schema serialised as `canonical`, built once per distinct schema.
+
+    SchemaError if it is not a draft 2020-12 schema; regexes are read as `compile_pattern`
+    reads them (Unicode property classes included).
+    """
     schema = json.loads(canonical)
-    Draft202012Validator.check_schema(schema)
-    validator: Validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    error = best_match(_META.iter_errors(schema))
+    if error is not None:
+        raise SchemaError.create_from(error)
+    validator: Validator = _Checked(schema, format_checker=FORMAT_CHECKER)
     return validator
 
 

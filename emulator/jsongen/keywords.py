@@ -1,7 +1,7 @@
 """The JSON Schema vocabulary the generator reads, and the paths and messages it reports.
 
-Draft 2020-12 keywords sorted by what the generator does with them (generate for them, ignore
-them as annotations, or not implement them), the type an untyped schema suggests, JSON-pointer
+Draft 2020-12 keywords sorted by what the generator does with them (generate for them, or
+ignore them as annotations), the type an untyped schema suggests, JSON-pointer
 paths into the schema (RFC 6901 escaping), and two measures of JSON values (their size in
 characters, a canonical key for equality).
 """
@@ -14,24 +14,6 @@ from typing import Any
 
 from emulator.errors import GenerationError
 
-# Assertion keywords of draft 2020-12 this package does not implement.
-UNSUPPORTED = (
-    "patternProperties",
-    "propertyNames",
-    "dependentSchemas",
-    "dependentRequired",
-    "if",
-    "then",
-    "else",
-    "not",
-    "contains",
-    "minContains",
-    "maxContains",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-    "$dynamicRef",
-    "$recursiveRef",
-)
 # Keywords that assert nothing about an instance.
 ANNOTATIONS = frozenset(
     [
@@ -59,9 +41,33 @@ COMPOSED = frozenset(["$ref", "allOf", "anyOf", "oneOf"])
 _TYPE_HINTS = (
     (
         "object",
-        ("properties", "required", "additionalProperties", "minProperties", "maxProperties"),
+        (
+            "properties",
+            "required",
+            "additionalProperties",
+            "minProperties",
+            "maxProperties",
+            "patternProperties",
+            "propertyNames",
+            "dependentRequired",
+            "dependentSchemas",
+            "unevaluatedProperties",
+        ),
     ),
-    ("array", ("items", "prefixItems", "minItems", "maxItems", "uniqueItems")),
+    (
+        "array",
+        (
+            "items",
+            "prefixItems",
+            "minItems",
+            "maxItems",
+            "uniqueItems",
+            "contains",
+            "minContains",
+            "maxContains",
+            "unevaluatedItems",
+        ),
+    ),
     ("string", ("minLength", "maxLength", "pattern", "format")),
     ("number", ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")),
 )
@@ -83,13 +89,6 @@ def is_null_schema(schema: Any) -> bool:
 def asserts(schema: Mapping[str, Any]) -> bool:
     """Whether `schema` has any keyword that constrains an instance."""
     return any(key not in ANNOTATIONS for key in schema)
-
-
-def check_supported(schema: Mapping[str, Any], path: str) -> None:
-    """GenerationError for the first keyword of UNSUPPORTED in `schema`."""
-    for keyword in UNSUPPORTED:
-        if keyword in schema:
-            raise GenerationError(f"unsupported keyword '{keyword}' at {path}")
 
 
 def fail(path: str, reason: str) -> GenerationError:

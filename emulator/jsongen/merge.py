@@ -14,19 +14,30 @@ from fractions import Fraction
 from typing import Any
 
 from emulator.jsongen.budget import MAX_REF_STACK, Resolve
-from emulator.jsongen.keywords import ANNOTATIONS, canonical, check_supported, fail
+from emulator.jsongen.conditions import ALSO
+from emulator.jsongen.keywords import ANNOTATIONS, canonical, fail
 
 
 def merge(schema: Mapping[str, Any], path: str, resolve: Resolve) -> dict[str, Any]:
     """One schema equivalent to `schema` with its $ref and allOf folded in (simple cases)."""
     parts = flatten(schema, path, 0, resolve)
     merged: dict[str, Any] = {}
-    for part, part_path in parts:
-        check_supported(part, part_path)
+    for part, _part_path in parts:
+        if "if" in part and "if" in merged:  # one schema holds one if group: keep the others
+            group = {k: part[k] for k in _IF_GROUP if k in part}  # checked apart, too
+            merged.setdefault(ALSO, []).append(group)
+            part = {k: v for k, v in part.items() if k not in _IF_GROUP}
         for key, val in part.items():
             if key in ANNOTATIONS:
                 continue
-            merged[key] = _merge_keyword(key, merged[key], val, path) if key in merged else val
+            if key not in merged:
+                merged[key] = val
+            elif key in _CHECKED_APART and canonical(merged[key]) != canonical(val):
+                kept, other = sorted([merged[key], val], key=lambda p: -len(str(p)))
+                merged[key] = kept  # the longer pattern is usually the narrower one
+                merged.setdefault(ALSO, []).append({key: other})
+            else:
+                merged[key] = _merge_keyword(key, merged[key], val, path)
     _drop_forbidden(merged, parts, path)
     return merged
 
@@ -51,9 +62,26 @@ def flatten(
     return parts
 
 
-_LARGEST = frozenset({"minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties"})
-_SMALLEST = frozenset({"maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"})
-_SUBSCHEMAS = frozenset({"items", "additionalProperties"})
+_LARGEST = frozenset(
+    {"minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties", "minContains"}
+)
+_SMALLEST = frozenset(
+    {"maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties", "maxContains"}
+)
+# One subschema meaning both: false if either is, else an allOf (for contains: a stronger one).
+_SUBSCHEMAS = frozenset(
+    {
+        "items",
+        "additionalProperties",
+        "propertyNames",
+        "contains",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+    }
+)
+_IF_GROUP = ("if", "then", "else")
+_CHECKED_APART = frozenset({"pattern", "format", "prefixItems"})
+_BY_NAME = frozenset({"properties", "patternProperties", "dependentSchemas"})
 _MAX_CROSS = 64  # anyOf x anyOf combinations tolerated when merging
 
 
@@ -67,12 +95,19 @@ def _merge_keyword(key: str, a: Any, b: Any, path: str) -> Any:
         if a is False or b is False:
             return False
         return b if a is True else a if b is True else {"allOf": [a, b]}
-    if key == "properties":
+    if key in _BY_NAME:
         names = list(a) + [n for n in b if n not in a]
         both = {n: {"allOf": [a[n], b[n]]} for n in names if n in a and n in b}
         return {n: both.get(n, a.get(n, b.get(n))) for n in names}
     if key == "required":
         return list(a) + [n for n in b if n not in a]
+    if key == "dependentRequired":
+        keys = list(a) + [k for k in b if k not in a]
+        return {
+            k: list(a.get(k, [])) + [n for n in b.get(k, []) if n not in a.get(k, [])] for k in keys
+        }
+    if key == "not":
+        return {"anyOf": [a, b]}
     if key == "uniqueItems":
         return a or b
     if key == "type":
@@ -90,6 +125,8 @@ def _merge_keyword(key: str, a: Any, b: Any, path: str) -> Any:
         return int(lcm) if lcm.denominator == 1 else float(lcm)
     if key == "anyOf":
         return _cross_any_of(a, b, path)
+    if key == ALSO:
+        return list(a) + list(b)
     if canonical(a) == canonical(b):
         return a
     raise fail(path, f"allOf: cannot combine two different '{key}' values")

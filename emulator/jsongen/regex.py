@@ -17,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from emulator.jsongen.patterns import Untranslatable, compile_pattern, writable
+
 if TYPE_CHECKING:
     from emulator.jsongen.budget import Budget
 
@@ -42,18 +44,25 @@ class Unsupported(Exception):
 
 
 @functools.lru_cache(maxsize=256)
-def parse_pattern(pattern: str) -> tuple[re.Pattern[str], Any]:
-    """The compiled pattern (what jsonschema searches with) and its parse tree.
+def parse_pattern(pattern: str) -> tuple[Any, Any]:
+    """The compiled pattern (what a generated string is checked with) and the parse tree the
+    writer walks, None when Python's parser cannot read even the `writable` form.
 
-    check_schema has already rejected patterns Python's re cannot compile.
+    check_schema has already rejected patterns that no engine compiles.
     """
-    return re.compile(pattern), _sre.parse(pattern)
+    compiled = compile_pattern(pattern)
+    try:
+        parsed = _sre.parse(writable(pattern))
+    except (Untranslatable, re.error, OverflowError, RecursionError):
+        parsed = None
+    return compiled, parsed
 
 
 @functools.lru_cache(maxsize=256)
 def pattern_width(pattern: str) -> int:
-    """The fewest characters a string matching `pattern` has (a lower bound)."""
-    return _seq_width(parse_pattern(pattern)[1])
+    """The fewest characters a string matching `pattern` has (a lower bound; 0 if unknown)."""
+    parsed = parse_pattern(pattern)[1]
+    return 0 if parsed is None else _seq_width(parsed)
 
 
 _CHAR_OPS = frozenset(["LITERAL", "NOT_LITERAL", "ANY", "IN"])

@@ -94,9 +94,9 @@ def _patterned(gen: Gen, pattern: str, fmt: Any, path: str, lo: int, hi: int) ->
             budget.spend(len(text), path)
             if ok(text):
                 return text
-    unsupported = ""
+    unsupported = "" if parsed is not None else " (a construct the regex writer cannot read)"
     reserves: dict[int, tuple[Any, list[int]]] = {}  # shared by the attempts
-    for attempt in range(RETRIES * 2):
+    for attempt in range(RETRIES * 2 if parsed is not None else 0):
         budget.tick(path)
         # Alternate free repeats (growing spread) with aiming at a length in range.
         target = None if attempt % 2 == 0 else gen.rng.randint(lo, min(hi, lo + 16))

@@ -3,8 +3,11 @@
 `Gen.value(schema, path, hint)` resolves `$ref` (local JSON pointers; keywords beside it apply
 too), folds `allOf`, picks an `anyOf`/`oneOf` branch or a `const`/`enum` option, and otherwise
 hands the schema to the generator of its type (numbers, strings, containers). A type list or
-`anyOf`/`oneOf` tries its members in order, "null" last (first below the recursion bound, where
-the smallest value is wanted); the first that yields a value wins.
+`anyOf`/`oneOf` tries its members in a seeded order, so that different requests exercise
+different branches: the non-null ones shuffled, "null" first one time in four and otherwise last
+(below the recursion bound, where the smallest value is wanted: null first, the rest in schema
+order); the first that yields a valid value wins. `not`, `if`/`then`/`else` and
+`dependentSchemas` are met by trying and checking (see `conditions`).
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ from jsonschema.protocols import Validator  # type: ignore[import-untyped]
 from referencing.exceptions import Unresolvable
 
 from emulator.errors import GenerationError
+from emulator.jsongen.arrays import array_value
 from emulator.jsongen.budget import CHECK_COST, MAX_REF_STACK, Budget, LowerBounds, TooComplex
-from emulator.jsongen.containers import array_value, object_value
+from emulator.jsongen.conditions import checkable, conditional, is_conditional
 from emulator.jsongen.keywords import (
     ANNOTATIONS,
     asserts,
-    check_supported,
     fail,
     infer,
     is_null_schema,
@@ -33,9 +36,12 @@ from emulator.jsongen.keywords import (
 )
 from emulator.jsongen.merge import merge
 from emulator.jsongen.numbers import number
+from emulator.jsongen.objects import object_value
 from emulator.jsongen.strings import string
 
 MAX_REF_REPEATS = 2  # times one $ref target may be on the stack before values turn minimal
+NULL_FIRST = 0.25  # how often a nullable value is null (outside recursion)
+_DYNAMIC_REFS = ("$dynamicRef", "$recursiveRef")
 
 
 class Gen:
@@ -69,7 +75,8 @@ class Gen:
             raise fail(path, "the schema false admits no value")
         if not isinstance(schema, Mapping):
             raise fail(path, "this is not a schema (an object or a boolean)")
-        check_supported(schema, path)
+        if "$ref" not in schema and any(key in schema for key in _DYNAMIC_REFS):
+            schema = _static_ref(schema)
         if "$ref" in schema:
             return self.ref(schema, path, hint)
         if "allOf" in schema:
@@ -80,11 +87,14 @@ class Gen:
             return self.pick(schema, [schema["const"]], path, "const")
         if "enum" in schema:
             return self.pick(schema, list(schema["enum"]), path, "enum")
+        if is_conditional(schema):
+            return conditional(self, schema, path, hint)
         return self.typed(schema, path, hint)
 
     def is_valid(self, schema: Any, path: str, *values: Any) -> list[bool]:
         """Whether each value satisfies `schema` (a subschema: $refs resolve against the root)."""
         self.budget.tick(path, CHECK_COST + len(values))
+        schema = checkable(schema)
         if isinstance(schema, Mapping) and "$schema" in schema:
             # Keep 2020-12 semantics; an unknown $schema would also make jsonschema warn.
             schema = {k: v for k, v in schema.items() if k != "$schema"}
@@ -132,11 +142,14 @@ class Gen:
             self.minimal = saved
 
     def resolve(self, ref: object, path: str) -> tuple[str, Any]:
-        """(the target's path, the target) of a local $ref; GenerationError otherwise."""
+        """(the target's path, the target) of a local $ref (a JSON pointer, or `#name` for an
+        `$anchor`/`$dynamicAnchor`); GenerationError otherwise."""
+        if isinstance(ref, str) and ref.startswith("#") and ref != "#" and "/" not in ref:
+            return self.anchor(ref, path)
         if not isinstance(ref, str) or not (ref == "#" or ref.startswith("#/")):
             raise GenerationError(
-                f"unsupported keyword '$ref' at {path}: only local JSON-pointer references "
-                f"('#', '#/$defs/...') are supported, not {ref!r}"
+                f"unsupported keyword '$ref' at {path}: only references inside the schema "
+                f"('#', '#/$defs/...', '#anchor') are supported, not {ref!r}"
             )
         node = self.root
         for raw in ref[2:].split("/") if ref != "#" else []:
@@ -149,6 +162,19 @@ class Gen:
                 raise fail(path, f"$ref {ref!r} does not resolve")
         return ref, node
 
+    def anchor(self, ref: str, path: str) -> tuple[str, Any]:
+        """The subschema whose `$anchor` or `$dynamicAnchor` is `ref` without its `#`."""
+        name, stack = ref[1:], [("#", self.root)]
+        while stack:
+            where, node = stack.pop()
+            if isinstance(node, Mapping):
+                if name in (node.get("$anchor"), node.get("$dynamicAnchor")):
+                    return where, node
+                stack.extend((f"{where}/{k}", v) for k, v in node.items() if k != "enum")
+            elif isinstance(node, list):
+                stack.extend((f"{where}/{i}", v) for i, v in enumerate(node))
+        raise fail(path, f"$ref {ref!r} names no $anchor")
+
     def branch(self, schema: Mapping[str, Any], path: str, hint: str | None) -> Any:
         """A value of one anyOf/oneOf branch (merged with the keywords beside it)."""
         # With both, an anyOf stays among the `rest` each oneOf branch is merged with.
@@ -156,7 +182,7 @@ class Gen:
         branches: Sequence[Any] = schema[kw]
         rest = {key: val for key, val in schema.items() if key != kw}
         reasons: list[str] = []
-        for i in self.null_order(range(len(branches)), lambda i: is_null_schema(branches[i])):
+        for i in self.order(range(len(branches)), lambda i: is_null_schema(branches[i])):
             sub = {"allOf": [rest, branches[i]]} if asserts(rest) else branches[i]
             try:
                 candidate = self.value(sub, f"{path}/{kw}/{i}", hint)
@@ -173,16 +199,25 @@ class Gen:
 
     # ----- types
 
-    def null_order(self, items: Sequence[Any] | range, is_null: Callable[[Any], bool]) -> list[Any]:
-        """`items` with the null ones last, or first below the recursion bound."""
-        return sorted(items, key=lambda item: is_null(item) != self.minimal)
+    def order(self, items: Sequence[Any] | range, is_null: Callable[[Any], bool]) -> list[Any]:
+        """The order to try `items` (branches or types) in, drawn from the seeded generator:
+        the non-null ones shuffled, null first one time in four and otherwise last. Below the
+        recursion bound: null first, then the schema's order (the smallest value wanted)."""
+        nulls = [item for item in items if is_null(item)]
+        others = [item for item in items if not is_null(item)]
+        if self.minimal:
+            return nulls + others
+        self.rng.shuffle(others)
+        if nulls and self.rng.random() < NULL_FIRST:
+            return nulls + others
+        return others + nulls
 
     def typed(self, schema: Mapping[str, Any], path: str, hint: str | None) -> Any:
         """A value of one of the schema's types (declared, or inferred from its keywords)."""
         declared = schema.get("type")
         names = [declared] if isinstance(declared, str) else list(declared or [infer(schema)])
         errors: list[GenerationError] = []
-        for name in self.null_order(names, lambda name: name == "null"):
+        for name in self.order(names, lambda name: name == "null"):
             try:
                 return self.of_type(name, schema, path, hint)
             except TooComplex:
@@ -208,3 +243,10 @@ class Gen:
         if name == "array":
             return array_value(self, schema, path, hint)
         return object_value(self, schema, path)
+
+
+def _static_ref(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """`$dynamicRef`/`$recursiveRef` read as a plain `$ref` (their usual target: an anchor of
+    this schema, or its root); the final check still applies their own semantics."""
+    key = next(k for k in _DYNAMIC_REFS if k in schema)
+    return {**{k: v for k, v in schema.items() if k != key}, "$ref": schema[key]}
