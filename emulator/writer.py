@@ -100,11 +100,17 @@ async def play(
                         record(after.kind, after.data)
                         parts.append(after.data)
                         index += 1
-                    await response.write(parts[0] if len(parts) == 1 else b"".join(parts))
+                    data = parts[0] if len(parts) == 1 else b"".join(parts)
+                    if index < len(events) and isinstance(events[index], Close):
+                        # The last events leave with the terminator, journaled (close too)
+                        # before: a client that stops reading at `[DONE]` finds it all there.
+                        index += 1
+                        _complete(record, entry, now, start)
+                        await response.write_eof(data)
+                    else:
+                        await response.write(data)
             elif isinstance(event, Close):
-                record("close")
-                entry.outcome = "completed"
-                entry.duration_ms = round((now() - start) * 1000, 3)
+                _complete(record, entry, now, start)
                 if response is not None:
                     await response.write_eof()
             elif isinstance(event, Drop):
@@ -122,6 +128,17 @@ async def play(
             raise
         return response or _closed_response()
     return response or _closed_response()
+
+
+def _complete(
+    record: Callable[[str, bytes | str], None],
+    entry: JournalEntry,
+    now: Callable[[], float],
+    start: float,
+) -> None:
+    record("close", "")
+    entry.outcome = "completed"
+    entry.duration_ms = round((now() - start) * 1000, 3)
 
 
 def _whole_body(timeline: Timeline) -> int | None:
