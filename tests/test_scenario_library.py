@@ -185,7 +185,7 @@ def test_whole_directory_loads_from_the_package(server: EmulatorServer) -> None:
 
 
 def test_validate_command_accepts_the_library() -> None:
-    """`chat-emulator validate scenarios/` exits 0."""
+    """`chat-emulator validate scenarios/` exits 0 with no warning (no agent-loop warning either)."""
     proc = subprocess.run(
         [sys.executable, "-m", "emulator", "validate", str(LIBRARY)],
         capture_output=True,
@@ -195,6 +195,7 @@ def test_validate_command_accepts_the_library() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ok: ")
+    assert proc.stderr == ""
 
 
 def test_requests_without_the_header_get_the_default_reply(library: EmulatorServer) -> None:
