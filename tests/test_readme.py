@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from emulator.cli_options import build_parser
 from emulator.testing import EmulatorServer
 
 pytest_plugins = ["pytester"]
@@ -83,3 +85,18 @@ def request_with(server: EmulatorServer, case: str) -> list[object]:
         "stream": True,
     }
     return request(server.url, body=body, headers={"x-test-case": case}).data()
+
+
+def test_command_line_synopsis_names_every_option() -> None:
+    """Every long option of every subcommand's --help appears in the README's command-line block."""
+    synopsis = re.findall(r"```\n(chat-emulator serve .*?)```", README.read_text(), flags=re.S)[0]
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [
+        f"{name} {option}"
+        for name, sub in commands.choices.items()
+        for action in sub._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help" and option not in synopsis
+    ]
+    assert missing == []
