@@ -161,3 +161,24 @@ def _depth_exceeds(value: Any, max_depth: int) -> bool:
         level = deeper
         depth += 1
     return False
+
+
+DECODED_CONTENT_ENCODINGS = ("identity", "gzip", "deflate")
+
+
+def check_content_encoding(header: str | None) -> None:
+    """Raise RequestError 415 when a request's Content-Encoding header names a coding the server
+    does not decode (anything but identity, gzip or deflate, e.g. `br`, `zstd`, a list of codings),
+    rather than reading the still-encoded bytes as JSON. HTTP's rule (RFC 9110, 415 Unsupported
+    Media Type for an unsupported content coding)."""
+    encoding = (header or "").strip().lower()
+    if encoding and encoding not in DECODED_CONTENT_ENCODINGS:
+        raise RequestError(415, unsupported_encoding_message(encoding))
+
+
+def unsupported_encoding_message(encoding: str) -> str:
+    """The 415 message for a Content-Encoding the server does not decode, naming those it does."""
+    return (
+        f"Content-Encoding {encoding!r} is not supported: send the body uncompressed or as "
+        + ", ".join(DECODED_CONTENT_ENCODINGS[1:])
+    )

@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from emulator import childparse, injection, replay, routing, timeline, writer
-from emulator.bodyparse import parse_json_body
+from emulator.bodyparse import check_content_encoding, parse_json_body
 from emulator.chatrequest import ChatRequest
 from emulator.deadline import BudgetExceeded
 from emulator.errors import BAD_KEY_MESSAGE, NO_AUTH_MESSAGE, RequestError, error_envelope
@@ -133,9 +133,10 @@ def error_timeline(exc: RequestError) -> timeline.Timeline:
 
 
 async def read_body(request: web.Request, limit: int, timeout_ms: float) -> bytes:
-    """The request body, decoded from gzip/deflate/br when it says so; RequestError 413 over
-    `limit` bytes, 408 when it stalls for `timeout_ms`, 400 when its framing or encoding is
-    broken (bad chunked data, a Content-Encoding that does not decode)."""
+    """The request body, decoded from gzip/deflate when it says so; RequestError 413 over
+    `limit` bytes, 408 when it stalls for `timeout_ms`, 415 for another Content-Encoding, 400
+    when its framing or encoding is broken (bad chunked data, a body that does not decode)."""
+    check_content_encoding(request.headers.get("Content-Encoding"))
     try:
         return await asyncio.wait_for(request.read(), timeout_ms / 1000 if timeout_ms > 0 else None)
     except web.HTTPRequestEntityTooLarge as exc:

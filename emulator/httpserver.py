@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import BadHttpMethod, LineTooLong
+from aiohttp.http_exceptions import BadHttpMethod, ContentEncodingError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 
+from emulator.bodyparse import unsupported_encoding_message
 from emulator.config import Config
 from emulator.errors import error_envelope
 from emulator.journal import printable
@@ -72,12 +74,18 @@ def _describe(status: int, exc: BaseException | None) -> tuple[int, str]:
     if isinstance(exc, LineTooLong):
         # aiohttp raises the same error for a long header and a long request line.
         return 431, "request header (or request line) too large: the limit is 8190 bytes"
+    if isinstance(exc, ContentEncodingError) and (coding := _CODING.search(str(exc))):
+        # aiohttp knows br and zstd but decodes them only with optional packages installed.
+        return 415, unsupported_encoding_message(coding.group(1))
     if isinstance(exc, BadHttpMethod):
         return 400, "malformed HTTP request: unknown method, or not HTTP at all"
     # aiohttp's message is a line of text, then the offending bytes with a caret under them.
     reason = str(getattr(exc, "message", None) or exc or type(exc).__name__)
     first = reason.strip().splitlines()[0].rstrip(":") if reason.strip() else "unparseable"
     return 400, f"malformed HTTP request: {printable(first)[:200]}"
+
+
+_CODING = re.compile(r"content-encoding: \w+ \((\w+)\)")
 
 
 class LimitedServer(web.Server):

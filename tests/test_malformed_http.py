@@ -122,6 +122,22 @@ def test_body_that_does_not_decode_is_a_400(
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
 
+@pytest.mark.parametrize("encoding", ["br", "zstd", "compress", "gzip, gzip"])
+def test_content_encoding_not_decoded_is_a_415(
+    server: EmulatorServer, caplog: pytest.LogCaptureFixture, encoding: str
+) -> None:
+    """A Content-Encoding the server does not decode is a 415 naming it, never read as JSON."""
+    head = b"POST /v1/chat/completions HTTP/1.1\r\n" + AUTH + b"Connection: close\r\n"
+    head += f"Content-Encoding: {encoding}\r\nContent-Length: {len(BODY)}\r\n\r\n".encode()
+    status, error = status_and_error(exchange(server, head + BODY))
+    assert status == 415
+    assert error["message"] == (
+        f"Content-Encoding {encoding!r} is not supported: send the body uncompressed or as "
+        "gzip, deflate"
+    )
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
 def test_gzip_body_that_decodes_is_accepted(server: EmulatorServer) -> None:
     """A well-formed gzip body is decoded and answered as usual."""
     import gzip
