@@ -13,8 +13,8 @@ from typing import Any
 
 from faker import Faker
 
-from emulator import protocol, tokens
-from emulator.chatrequest import ChatRequest
+from emulator import logprobs, protocol, tokens
+from emulator.chatrequest import ChatRequest, whole_number
 from emulator.errors import GenerationError, RequestError
 from emulator.protocol import Choice, Completion, ToolCall
 from emulator.scenario import ChoiceSpec, Reply, ToolCallSpec
@@ -58,14 +58,21 @@ class Generator:
         request: ChatRequest,
         draw: Draw,
         pricing: Mapping[str, Any] | None = None,
+        *,
+        reasoning_model: bool = False,
+        router_metadata: Mapping[str, Any] | None = None,
     ) -> Completion:
-        """The finished completion of `reply` for `request`; `pricing` is the serving model's
-        catalog prices (USD per token strings), for `usage.cost`."""
+        """The finished completion of `reply` for `request`. `pricing`: the serving model's
+        catalog prices (USD per token strings), for `usage.cost`; `reasoning_model`: the catalog
+        marks the model as reasoning (a request asking for reasoning then gets generated
+        reasoning); `router_metadata`: the `openrouter_metadata` to send, when opted in."""
         model = reply.model or request.model
         provider = reply.provider or protocol.provider_for(model)
         specs = reply.choice_specs(request.n)
+        think = reasoning_model and wants_reasoning(request.body)
         choices = tuple(
-            self._choice(i, spec, reply, request, draw, provider) for i, spec in enumerate(specs)
+            self._choice(i, spec, reply, request, draw, provider, think)
+            for i, spec in enumerate(specs)
         )
         id_rng = self.rng(draw, request, "id", draw.serial)
         return Completion(
@@ -78,6 +85,7 @@ class Generator:
             pricing=pricing,
             system_fingerprint=reply.system_fingerprint,
             text_mode=request.is_prompt,
+            router_metadata=router_metadata,
         )
 
     # --- one choice ---
@@ -89,6 +97,7 @@ class Generator:
         request: ChatRequest,
         draw: Draw,
         provider: str,
+        think: bool = False,
     ) -> Choice:
         rng = self.rng(draw, request, "choice", index, draw.scenario or "", draw.call_number)
         tool_calls = self._tool_calls(spec, request, rng)
@@ -104,6 +113,9 @@ class Generator:
         reasoning = (
             self._render(spec.reasoning, request, draw, rng) if spec.reasoning is not None else None
         )
+        if reasoning is None and think and spec.generates_content:
+            thought = self.rng(draw, request, "reasoning", index)
+            reasoning = " ".join(self._sentence(thought) for _ in range(thought.randint(2, 4)))
         refusal = (
             self._render(spec.refusal, request, draw, rng) if spec.refusal is not None else None
         )
@@ -116,6 +128,11 @@ class Generator:
             tool_calls = budget.fit_calls(tool_calls)
             truncated = budget.exhausted
         finish = spec.finish_reason or _derived_finish(spec, tool_calls, truncated)
+        entries = None
+        if request.body.get("logprobs") is True:
+            top = whole_number(request.body.get("top_logprobs")) or 0
+            lp_rng = self.rng(draw, request, "logprobs", index, draw.call_number)
+            entries = tuple(logprobs.content_logprobs(content or "", top, lp_rng))
         return Choice(
             index=index,
             content=content,
@@ -126,6 +143,10 @@ class Generator:
             refusal=refusal,
             tool_calls=tool_calls,
             error=spec.choice_error.to_json() if spec.choice_error is not None else None,
+            reasoning_details=_reasoning_details(spec, reasoning),
+            annotations=spec.annotations,
+            images=spec.images,
+            logprobs=entries,
         )
 
     def _render(self, text: str, request: ChatRequest, draw: Draw, rng: random.Random) -> str:
@@ -198,6 +219,28 @@ class Generator:
             value = self._json_for(schema, rng, f"tools[{spec.name}].parameters") if schema else {}
             arguments = protocol.dumps(value)
         return ToolCall(id=call_id, name=spec.name, arguments=arguments)
+
+
+def wants_reasoning(body: Mapping[str, Any]) -> bool:
+    """True when a request asks for reasoning (reasoning-tokens docs): a `reasoning` object not
+    disabled (`enabled: false`, `effort: none`) nor hidden (`exclude: true`), a
+    `reasoning_effort` other than `none`, or `include_reasoning: true`."""
+    reasoning = body.get("reasoning")
+    if isinstance(reasoning, Mapping):
+        off = reasoning.get("enabled") is False or reasoning.get("effort") == "none"
+        return not off and reasoning.get("exclude") is not True
+    effort = body.get("reasoning_effort")
+    return (effort is not None and effort != "none") or body.get("include_reasoning") is True
+
+
+def _reasoning_details(spec: ChoiceSpec, reasoning: str | None) -> tuple[Mapping[str, Any], ...]:
+    """The scenario's reasoning_details, else one `reasoning.text` item carrying the reasoning
+    (spec schema ReasoningDetailText), else none."""
+    if spec.reasoning_details is not None:
+        return spec.reasoning_details
+    if not reasoning:
+        return ()
+    return ({"type": "reasoning.text", "text": reasoning, "format": "unknown", "index": 0},)
 
 
 def _forced_calls(request: ChatRequest) -> tuple[ToolCallSpec, ...]:

@@ -262,15 +262,17 @@ async def _plan(
         meta = route_metadata(route, outcome)
         return timeline.error_response(response, chat.model, emulator.created(), meta)
     served_pricing = outcome.attempt.endpoint.pricing
+    # openrouter_metadata of the reply (router-metadata docs), when the request opted in.
+    router_meta = route_metadata(route, outcome) if metadata_enabled(chat.headers) else None
     if heavy or any(key in body for key in _HEAVY_KEYS) or _costly(response):
         plan = await _bounded(
             emulator,
-            lambda: _compile(response, chat, draw, emulator, entry, served_pricing),
+            lambda: _compile(response, chat, draw, emulator, entry, served_pricing, router_meta),
             422,
             "generate",
         )
     else:
-        plan = _compile(response, chat, draw, emulator, entry, served_pricing)
+        plan = _compile(response, chat, draw, emulator, entry, served_pricing, router_meta)
     if entry.completion is not None:  # what routing did, for the stats and the cost
         entry.completion["pricing"] = dict(served_pricing)
         entry.completion["provider_responses"] = outcome.provider_responses
@@ -329,11 +331,13 @@ def _compile(
     emulator: Emulator,
     entry: JournalEntry,
     served_pricing: Mapping[str, Any] | None = None,
+    router_meta: Mapping[str, Any] | None = None,
 ) -> timeline.Timeline:
     """The timeline of `response`; a completion costs `served_pricing` (the routed endpoint's
     prices) unless the reply names another model (then that model's catalog prices)."""
     if isinstance(response, ErrorReply):
-        return timeline.error_response(response, chat.model, draw.created)
+        meta = router_meta if response.status not in NO_METADATA_STATUSES else None
+        return timeline.error_response(response, chat.model, draw.created, meta)
     if isinstance(response, Fault):
         if response.kind == "error_only":
             return injection.error_only(response, chat)
@@ -343,7 +347,15 @@ def _compile(
         pricing = emulator.catalog.pricing_for(response.model or chat.model)
     else:
         pricing = served_pricing
-    completion = emulator.generator.completion(response, chat, draw, pricing)
+    catalog_model = emulator.catalog.get(response.model or chat.model)
+    completion = emulator.generator.completion(
+        response,
+        chat,
+        draw,
+        pricing,
+        reasoning_model=catalog_model is not None and catalog_model.is_reasoning,
+        router_metadata=router_meta,
+    )
     if response.ids == "regenerate":  # a recorded reply with this request's id and created
         response = replay.regenerated(response, completion.id, completion.created)
     entry.generation_id = replay.recorded_id(response) or completion.id

@@ -72,6 +72,20 @@ class Choice:
     refusal: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
     error: dict[str, Any] | None = None  # choice-level error (docs/wire-format.md)
+    reasoning_details: tuple[Mapping[str, Any], ...] = ()  # spec schema ReasoningDetailUnion
+    annotations: tuple[Mapping[str, Any], ...] = ()  # url_citation items (web-search docs)
+    images: tuple[str, ...] = ()  # image URLs, sent as [{type: image_url, image_url: {url}}]
+    logprobs: tuple[dict[str, Any], ...] | None = None  # one entry per content token, or None
+
+    def logprobs_json(self) -> dict[str, Any] | None:
+        """`choices[].logprobs` (spec schema ChatTokenLogprobs), None when not requested."""
+        if self.logprobs is None:
+            return None
+        return {"content": list(self.logprobs), "refusal": None}
+
+    def images_json(self) -> list[dict[str, Any]]:
+        """`message.images` (spec schema ChatAssistantImages)."""
+        return [{"type": "image_url", "image_url": {"url": url}} for url in self.images]
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,7 @@ class Completion:
     text_mode: bool = False  # a legacy `prompt` request: choices carry `text`, not `message`
     extra: dict[str, Any] = field(default_factory=dict)
     pricing: Mapping[str, Any] | None = None  # the serving model's prices, for usage.cost
+    router_metadata: Mapping[str, Any] | None = None  # openrouter_metadata, when opted in
 
     # --- non-streaming body (spec schema ChatResult; key order as in real router bodies) ---
     def to_json(self) -> dict[str, Any]:
@@ -97,6 +112,8 @@ class Completion:
         body["system_fingerprint"] = self.system_fingerprint
         body["choices"] = [self._choice_json(c) for c in self.choices]
         body["usage"] = dict(self.usage)
+        if self.router_metadata is not None:
+            body["openrouter_metadata"] = dict(self.router_metadata)
         return body
 
     def _head(self, obj: str) -> dict[str, Any]:
@@ -115,7 +132,7 @@ class Completion:
 
     def _choice_json(self, c: Choice) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "logprobs": None,
+            "logprobs": c.logprobs_json(),
             "finish_reason": c.finish_reason,
             "native_finish_reason": c.native_finish_reason,
             "index": c.index,
@@ -130,6 +147,12 @@ class Completion:
             }
             if c.reasoning is not None:
                 message["reasoning"] = c.reasoning
+            if c.reasoning_details:
+                message["reasoning_details"] = [dict(d) for d in c.reasoning_details]
+            if c.annotations:
+                message["annotations"] = [dict(a) for a in c.annotations]
+            if c.images:
+                message["images"] = c.images_json()
             if c.tool_calls:
                 message["tool_calls"] = [t.to_json() for t in c.tool_calls]
             out["message"] = message
@@ -144,8 +167,10 @@ class Completion:
         """A `chat.completion.chunk` with this completion's id, created and model on every chunk."""
         out = self._head("chat.completion.chunk")
         out["choices"] = choices
-        if usage is not None:
+        if usage is not None:  # the final chunk: usage, and the router metadata when opted in
             out["usage"] = usage
+            if self.router_metadata is not None:
+                out["openrouter_metadata"] = dict(self.router_metadata)
         return out
 
     @cached_property
@@ -163,7 +188,11 @@ class Completion:
         delta: dict[str, Any],
         finish_reason: str | None = None,
         native_finish_reason: str | None = None,
+        logprobs: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
+        """One stream choice (spec schema ChatStreamChoice); `logprobs` are the entries of the
+        tokens this delta carries."""
+        lp = {"content": logprobs, "refusal": None} if logprobs is not None else None
         if self.text_mode:
             text = delta.get("content") or ""
             return {
@@ -171,14 +200,14 @@ class Completion:
                 "text": text,
                 "finish_reason": finish_reason,
                 "native_finish_reason": native_finish_reason,
-                "logprobs": None,
+                "logprobs": lp,
             }
         return {
             "index": index,
             "delta": delta,
             "finish_reason": finish_reason,
             "native_finish_reason": native_finish_reason,
-            "logprobs": None,
+            "logprobs": lp,
         }
 
     def usage_chunk(self, shape: str) -> dict[str, Any] | None:
@@ -203,9 +232,10 @@ class Completion:
         return self.chunk([], dict(self.usage))
 
     def error_chunk(self, error: dict[str, Any]) -> dict[str, Any]:
-        """The in-band error event of a stream that has started: the error at the top level
-        (errors-and-debugging docs, mid-stream errors)."""
-        return {
+        """The in-band error event of a stream that has started (errors-and-debugging docs
+        "Mid-stream errors"): `error` at the top level, and `openrouter_metadata` beside it when
+        opted in (not for a 401, 402, 429 or 500: router-metadata docs)."""
+        chunk: dict[str, Any] = {
             "id": self.id,
             "object": "chat.completion.chunk",
             "created": self.created,
@@ -221,6 +251,9 @@ class Completion:
                 }
             ],
         }
+        if self.router_metadata is not None and error.get("code") not in (401, 402, 429, 500):
+            chunk["openrouter_metadata"] = dict(self.router_metadata)
+        return chunk
 
 
 def sse_data(payload: str, line_ending: str = "\n") -> bytes:

@@ -135,10 +135,19 @@ class ChoiceSpec:
     finish_reason: str | None = None  # None: derived (stop, length, tool_calls)
     native_finish_reason: str | None = None
     choice_error: ErrorBody | None = None
+    content_null: bool = False  # `content: null` written out: send null, generate nothing
+    reasoning_details: tuple[Mapping[str, Any], ...] | None = None  # None: derived
+    annotations: tuple[Mapping[str, Any], ...] = ()
+    images: tuple[str, ...] = ()  # image URLs (http(s) or data URLs)
 
     @property
     def generates_content(self) -> bool:
-        return self.content is None and not self.tool_calls and self.refusal is None
+        return (
+            self.content is None
+            and not self.content_null
+            and not self.tool_calls
+            and self.refusal is None
+        )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator import protocol, tokens
+from emulator import logprobs, protocol, tokens
 from emulator.protocol import Completion
 from emulator.scenario import (
     MAX_KEEPALIVES,
@@ -352,8 +352,13 @@ def _play_generated(b: _Builder, defaults: StreamDefaults) -> None:
     # gets its error or disconnect: after the last content chunk, instead of the finish chunk.
     if _stop_before_piece(b, at_end=True) or b.ended:
         return
-    b.data_text(completion.chunk_text([_finish_choice(completion, c) for c in completion.choices]))
+    finish = [_finish_choice(completion, c) for c in completion.choices]
     usage = completion.usage_chunk(spec.usage_chunk or defaults.usage_chunk)
+    if usage is None and completion.router_metadata is not None:
+        # No usage chunk: the finish chunk is the final one and carries the router metadata.
+        b.data({**completion.chunk(finish), "openrouter_metadata": completion.router_metadata})
+    else:
+        b.data_text(completion.chunk_text(finish))
     if usage is not None:
         b.data(usage)
     if spec.done and not b.ended:
@@ -424,7 +429,8 @@ def _content_chunks(
     for step in range(longest):
         for choice, deltas in zip(completion.choices, per_choice, strict=False):
             if step < len(deltas):
-                yield step > 0, completion.delta_choice(choice.index, deltas[step])
+                delta, logprobs = deltas[step]
+                yield step > 0, completion.delta_choice(choice.index, delta, logprobs=logprobs)
 
 
 def piece_count(choices: Iterable[protocol.Choice], spec: StreamSpec) -> int:
@@ -433,9 +439,14 @@ def piece_count(choices: Iterable[protocol.Choice], spec: StreamSpec) -> int:
     return sum(len(list(_choice_deltas(c, spec))) - 1 for c in choices)
 
 
-def _choice_deltas(choice: protocol.Choice, spec: StreamSpec) -> Iterator[dict[str, Any]]:
-    """The deltas of one choice: role first (only there), reasoning, content or refusal,
-    then tool calls as docs/wire-format.md says (a full header, then index + argument fragments)."""
+Delta = tuple[dict[str, Any], "list[dict[str, Any]] | None"]
+
+
+def _choice_deltas(choice: protocol.Choice, spec: StreamSpec) -> Iterator[Delta]:
+    """The deltas of one choice with the logprobs entries each carries: role first (only
+    there), reasoning then its reasoning_details, content (or refusal), annotations and images,
+    then tool calls as docs/wire-format.md says (a full header, then index + argument
+    fragments)."""
     split = spec.chunking
     calls = list(choice.tool_calls)
     first: dict[str, Any] = {"role": "assistant", "content": ""}
@@ -445,9 +456,11 @@ def _choice_deltas(choice: protocol.Choice, spec: StreamSpec) -> Iterator[dict[s
             first["refusal"] = ""
         if calls and choice.reasoning is None:
             first["tool_calls"] = [_tool_header(0, calls[0])]
-    yield first
+    yield first, ([] if choice.logprobs is not None else None)
     for piece in split_text(choice.reasoning or "", split):
-        yield {"reasoning": piece}
+        yield {"reasoning": piece}, None
+    for detail in choice.reasoning_details:
+        yield {"reasoning_details": [dict(detail)]}, None
     if choice.content:
         pieces = (
             list(spec.chunks)
@@ -456,15 +469,24 @@ def _choice_deltas(choice: protocol.Choice, spec: StreamSpec) -> Iterator[dict[s
             and "".join(spec.chunks) == choice.content
             else split_text(choice.content, split)
         )
-        for piece in pieces:
-            yield {"content": piece}
+        per_piece = (
+            logprobs.split_by_pieces(list(choice.logprobs), pieces)
+            if choice.logprobs is not None
+            else [None] * len(pieces)
+        )
+        for piece, entries in zip(pieces, per_piece, strict=True):
+            yield {"content": piece}, entries
     for piece in split_text(choice.refusal or "", split):
-        yield {"refusal": piece}
+        yield {"refusal": piece}, None
+    if choice.annotations:
+        yield {"annotations": [dict(a) for a in choice.annotations]}, None
+    if choice.images:
+        yield {"images": choice.images_json()}, None
     for index, call in enumerate(calls):
         if index > 0 or "tool_calls" not in first:
-            yield {"tool_calls": [_tool_header(index, call)]}
+            yield {"tool_calls": [_tool_header(index, call)]}, None
         for piece in split_text(call.arguments, split):
-            yield {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+            yield {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}, None
 
 
 def _tool_header(index: int, call: protocol.ToolCall) -> dict[str, Any]:

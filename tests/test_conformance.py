@@ -188,3 +188,48 @@ def test_request_errors_conform(
     response = request(server.url, body=body, headers=headers)
     assert response.status == status
     assert_conforms(response, stream=False)
+
+
+RICH_REPLY = {
+    "content": "Sunny today.",
+    "reasoning": "Look it up.",
+    "reasoning_details": [
+        {"type": "reasoning.summary", "summary": "Checked.", "format": "anthropic-claude-v1"},
+        {"type": "reasoning.encrypted", "data": "gAAAAB...", "format": "unknown"},
+        {"type": "reasoning.text", "text": "Look it up.", "signature": None, "index": 0},
+        {
+            "type": "reasoning.server_tool_call",
+            "tool_name": "web_search",
+            "arguments": "{}",
+            "result": "[]",
+        },
+    ],
+    "annotations": [
+        {
+            "type": "url_citation",
+            "url_citation": {
+                "url": "https://example.com",
+                "title": "t",
+                "start_index": 0,
+                "end_index": 5,
+            },
+        }
+    ],
+    "images": ["https://example.com/cat.png"],
+}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+@pytest.mark.parametrize("opt_in", [False, True], ids=["plain", "router-metadata"])
+def test_message_fields_and_router_metadata_conform(
+    server: EmulatorServer, stream: bool, opt_in: bool
+) -> None:
+    """Every reasoning_details type, annotations, images, logprobs and openrouter_metadata
+    validate, as JSON and as a stream."""
+    server.add({"name": "rich", "reply": RICH_REPLY})
+    headers = {"X-OpenRouter-Metadata": "enabled"} if opt_in else None
+    body = {**BASE, "logprobs": True, "top_logprobs": 2, "stream": stream}
+    response = request(server.url, body=body, headers=headers)
+    assert response.status == 200
+    assert (b'"openrouter_metadata"' in response.body) is opt_in
+    assert_conforms(response, stream)

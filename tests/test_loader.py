@@ -38,9 +38,9 @@ from emulator.scenario import (
 )
 
 REPLY_KEYS = (
-    "body, choice_error, choices, content, delay_ms, finish_reason, headers, ids, model,"
-    " native_finish_reason, provider, reasoning, refusal, stream, system_fingerprint, tool_calls,"
-    " usage"
+    "annotations, body, choice_error, choices, content, delay_ms, finish_reason, headers, ids,"
+    " images, model, native_finish_reason, provider, reasoning, reasoning_details, refusal,"
+    " stream, system_fingerprint, tool_calls, usage"
 )
 STREAM_KEYS = (
     "chunking, chunks, disconnect_after, done, error, error_after, events, faults, framing, fuzz,"

@@ -162,3 +162,22 @@ def test_in_band_stream_error(client: OpenRouter, server: EmulatorServer) -> Non
     )
     assert last.choices[0].finish_reason == "error"
     assert "".join(c.choices[0].delta.content or "" for c in chunks[:-1]) == "a b"
+
+
+def test_reasoning_logprobs_and_router_metadata_parse(client: OpenRouter) -> None:
+    """The SDK parses generated reasoning_details, logprobs and openrouter_metadata."""
+    result = client.chat.send(
+        model="deepseek/deepseek-r1",
+        messages=USER,
+        reasoning={"effort": "high"},
+        logprobs=True,
+        top_logprobs=2,
+        x_open_router_metadata="enabled",
+    )
+    message = result.choices[0].message
+    assert message.reasoning and message.reasoning_details
+    assert result.choices[0].logprobs is not None and result.choices[0].logprobs.content
+    assert result.openrouter_metadata is not None
+    assert result.openrouter_metadata.requested == "deepseek/deepseek-r1"
+    assert result.usage is not None and result.usage.completion_tokens_details is not None
+    assert result.usage.completion_tokens_details.reasoning_tokens

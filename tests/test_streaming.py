@@ -501,7 +501,8 @@ def test_duplicate_done(server: EmulatorServer) -> None:
 
 
 def test_reasoning_streams_before_content(server: EmulatorServer) -> None:
-    """reasoning streams in delta.reasoning, chunked like content, before the content."""
+    """reasoning streams in delta.reasoning, chunked like content, then its reasoning_details
+    item, before the content."""
     yaml_text = (
         'name: s\nreply:\n  reasoning: "Think it over."\n  content: "The answer."\n'
         "  stream: {chunking: words}\n"
@@ -512,6 +513,20 @@ def test_reasoning_streams_before_content(server: EmulatorServer) -> None:
         ": OPENROUTER PROCESSING",
         "data: " + chunk(gid, {"role": "assistant", "content": ""}),
         *("data: " + chunk(gid, {"reasoning": p}) for p in ["Think", " it", " over."]),
+        "data: "
+        + chunk(
+            gid,
+            {
+                "reasoning_details": [
+                    {
+                        "type": "reasoning.text",
+                        "text": "Think it over.",
+                        "format": "unknown",
+                        "index": 0,
+                    }
+                ]
+            },
+        ),
         *("data: " + chunk(gid, {"content": p}) for p in ["The", " answer."]),
         "data: " + chunk(gid, {}, "stop", "stop"),
         "data: "

@@ -34,6 +34,9 @@ CHOICE_KEYS = (
     "finish_reason",
     "native_finish_reason",
     "choice_error",
+    "reasoning_details",
+    "annotations",
+    "images",
 )
 TEMPLATE_KEYS = ("content", "reasoning", "refusal")
 
@@ -183,9 +186,16 @@ class Builder(AgentKeys):
             )
 
     def choice(self, d: Mapping[str, Any], path: JsonPath) -> ChoiceSpec:
-        texts = {k: self.check_template(d[k], path + (k,)) for k in TEMPLATE_KEYS if k in d}
+        texts = {
+            k: self.check_template(d[k], path + (k,)) for k in TEMPLATE_KEYS if d.get(k) is not None
+        }
         error = d.get("choice_error")
+        details = d.get("reasoning_details")
         return ChoiceSpec(
+            content_null="content" in d and d["content"] is None,
+            reasoning_details=tuple(details) if details is not None else None,
+            annotations=tuple(d.get("annotations", ())),
+            images=tuple(d.get("images", ())),
             **texts,
             tool_calls=tuple(
                 ToolCallSpec(name=c["name"], arguments=c.get("arguments"), id=c.get("id"))
