@@ -197,9 +197,8 @@ def test_router_metadata_top_level(server: EmulatorServer, headers: dict[str, st
         "direct",
         1,
     )
-    assert metadata["endpoints"]["available"] == [
-        {"provider": "OpenAI", "model": MODEL, "selected": True}
-    ]
+    selected = [e for e in metadata["endpoints"]["available"] if e["selected"]]
+    assert selected == [{"provider": body["provider"], "model": MODEL, "selected": True}]
 
 
 @pytest.mark.parametrize("value", [None, "disabled", "yes"])
