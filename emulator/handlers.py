@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from emulator import childparse, injection, replay, routing, timeline, writer
+from emulator import childparse, injection, replay, routing, streams, timeline, writer
 from emulator.bodyparse import check_content_encoding, parse_json_body
 from emulator.chatrequest import ChatRequest
 from emulator.deadline import BudgetExceeded
@@ -370,7 +370,7 @@ def _compile(
     cfg = emulator.config
     defaults = timeline.StreamDefaults(cfg.usage_chunk, cfg.keepalive_text, cfg.keepalive_ms)
     rng = emulator.generator.rng(draw, chat, "schedule")
-    plan = timeline.stream_response(
+    plan = streams.stream_response(
         completion, response.stream, defaults, rng, response.delay_ms, response.headers
     )
     fuzz_seed = emulator.generator.rng(draw, chat, "fuzz", draw.call_number).getrandbits(32)

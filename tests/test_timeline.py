@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from emulator import timeline
+from emulator import deltas, streams, timeline
 from emulator.protocol import Choice, Completion, ToolCall
 from emulator.scenario import Chunking, ErrorBody, Fault, Framing, Interval, KeepAlive, StreamSpec
 from emulator.timeline import Close, Drop, Head, Send, Wait
@@ -27,7 +27,7 @@ def completion(content: str | None = TEXT, calls: tuple[ToolCall, ...] = ()) -> 
 
 
 def stream(spec: StreamSpec, c: Completion | None = None) -> timeline.Timeline:
-    return timeline.stream_response(
+    return streams.stream_response(
         c or completion(), spec, timeline.StreamDefaults(), random.Random(1)
     )
 
@@ -52,13 +52,13 @@ def sends(t: timeline.Timeline, kind: str | None = None) -> list[bytes]:
 def test_split_text_joins_back(kind: str, size: int) -> None:
     """Every chunking rule cuts text into pieces that join back exactly."""
     text = TEXT + "\nsecond line\n"
-    pieces = timeline.split_text(text, Chunking(kind, size))
+    pieces = deltas.split_text(text, Chunking(kind, size))
     assert "".join(pieces) == text and all(pieces)
 
 
 def test_words_keep_leading_space() -> None:
     """Word chunks carry their leading space, as real deltas do."""
-    assert timeline.split_text("Once upon a time", Chunking("words")) == [
+    assert deltas.split_text("Once upon a time", Chunking("words")) == [
         "Once",
         " upon",
         " a",
@@ -68,7 +68,7 @@ def test_words_keep_leading_space() -> None:
 
 def test_token_chunks_never_split_a_character() -> None:
     """Token chunking merges tokens until they form whole UTF-8 characters."""
-    for piece in timeline.split_text("🦊🦊 北京", Chunking("tokens")):
+    for piece in deltas.split_text("🦊🦊 北京", Chunking("tokens")):
         piece.encode("utf-8")  # a lone surrogate or replacement would not round-trip
         assert "\ufffd" not in piece
 
@@ -208,7 +208,7 @@ def test_server_keepalive_under_huge_ttft_is_bounded() -> None:
     from emulator.scenario import MAX_KEEPALIVES
 
     spec = StreamSpec(ttft_ms=10**9)
-    t = timeline.stream_response(
+    t = streams.stream_response(
         completion(), spec, timeline.StreamDefaults(keepalive_ms=1), random.Random(1)
     )
     assert len(sends(t, "comment")) == MAX_KEEPALIVES + 1  # + the one right after the headers

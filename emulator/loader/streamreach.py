@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .. import protocol
+from ..deltas import piece_count
 from ..scenario import ChoiceSpec, Reply, StreamSpec
-from ..timeline import piece_count
 from .positions import JsonPath, Where
 
 
