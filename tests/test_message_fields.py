@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conformance import problems, stream_problems
+from wire import request
 
 from emulator import tokens
 from emulator.testing import EmulatorServer
-from tests.conformance import problems, stream_problems
-from tests.wire import request
 
 MODEL = "openai/gpt-4o"
 REASONER = "deepseek/deepseek-r1"
@@ -269,7 +269,7 @@ def test_hand_written_stream_without_finish_is_not_recorded_as_stop(
 ) -> None:
     """The stats of a hand-written stream that never sent a finish reason say null, not stop,
     and count the tokens it sent."""
-    from tests.test_generation_stats import wait_for_stats
+    from test_generation_stats import wait_for_stats
 
     server.add(
         {
