@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 FREE_DAILY_REQUESTS_LOW = 50
@@ -27,8 +28,15 @@ DEPRECATED_RATE_LIMIT = {
 
 
 def periods(at: float) -> tuple[str, str, str]:
-    """The UTC day, ISO week (weeks start on Monday) and month `at` falls in, as keys."""
-    moment = datetime.fromtimestamp(at, timezone.utc)
+    """The UTC day, ISO week (weeks start on Monday) and month `at` (unix s) falls in, as keys.
+    They depend on the UTC day alone (unix time has 86,400 s a day): worked out once a day, not
+    on every request."""
+    return _day_periods(int(at // 86400))
+
+
+@lru_cache(maxsize=4)
+def _day_periods(day: int) -> tuple[str, str, str]:
+    moment = datetime.fromtimestamp(day * 86400, timezone.utc)
     year, week, _ = moment.isocalendar()
     return moment.strftime("%Y-%m-%d"), f"{year}-W{week:02d}", moment.strftime("%Y-%m")
 
