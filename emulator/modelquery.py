@@ -120,7 +120,7 @@ def parse_query(params: Mapping[str, str]) -> ModelQuery:
     if params.get("region"):
         region = _choice(params, "region", ("eu", "us"))
         predicates.append(lambda m: any(e.region in (region, None) for e in m.endpoints))
-    sort = _choice(params, "sort", SORTS) if params.get("sort") else None
+    sort = _choice(params, "sort", SORTS) if "sort" in params else None  # `sort=` is a 400
     offset = _integer(params, "offset", 0, MAX_OFFSET)
     limit = _integer(params, "limit", 1, MAX_LIMIT)
     kept = {k: v for k, v in params.items() if k not in ("offset", "limit")}

@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import urljoin
 
+from .modelquery import MAX_LIMIT, MAX_OFFSET, SORTS
 from .validation import load_schemas
 
 # The part of each schema file that names it as an OpenAPI component.
@@ -145,30 +146,19 @@ _MODELS_PARAMETERS = [
         "name": "offset",
         "in": "query",
         "description": "Models to skip; with `limit`, pages the list.",
-        "schema": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
     },
     {
         "name": "limit",
         "in": "query",
         "description": "Models per page (at most 1000).",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
     },
     {
         "name": "sort",
         "in": "query",
-        "description": "Order of the list.",
-        "schema": {
-            "enum": [
-                "most-popular",
-                "newest",
-                "top-weekly",
-                "pricing-low-to-high",
-                "pricing-high-to-low",
-                "context-high-to-low",
-                "throughput-high-to-low",
-                "latency-low-to-high",
-            ]
-        },
+        "description": "Order of the list (popularity and benchmark sorts keep the catalog order).",
+        "schema": {"enum": list(SORTS)},
     },
     {
         "name": "q",

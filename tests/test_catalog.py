@@ -244,6 +244,10 @@ def test_query_sort_and_paging() -> None:
             {"sort": "cheapest"},
             "invalid value 'cheapest' for query parameter 'sort'; valid values are: most-popular",
         ),
+        (
+            {"sort": ""},
+            "invalid value '' for query parameter 'sort'; valid values are: most-popular",
+        ),
         ({"limit": "0"}, "query parameter 'limit' must be an integer from 1 to 1000, got '0'"),
         (
             {"offset": "-1"},

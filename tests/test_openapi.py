@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
 
 from emulator.catalogfile import builtin_catalog
+from emulator.modelquery import MAX_LIMIT, MAX_OFFSET, SORTS, parse_query
 from emulator.openapi import openapi_document
 from emulator.validation import RequestValidator, load_schemas, schema_registry
 
@@ -142,6 +143,17 @@ def test_models_operation_declares_list_400_and_401() -> None:
     ok = MODELS["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok == {"$ref": "#/components/schemas/ModelsList"}
     assert set(MODELS["responses"]) == {"200", "400", "401"}
+
+
+def test_models_parameters_publish_what_the_server_accepts() -> None:
+    """The sort values, offset and limit bounds published are the ones the server checks."""
+    params = {p["name"]: p["schema"] for p in DOC["paths"]["/v1/models"]["get"]["parameters"]}
+    assert params["sort"]["enum"] == list(SORTS)
+    assert len(SORTS) == 12  # the router's spec lists 12 sorts (operation getModels)
+    assert params["offset"]["maximum"] == MAX_OFFSET
+    assert params["limit"]["maximum"] == MAX_LIMIT
+    for value in SORTS:
+        assert parse_query({"sort": value}).sort == value
 
 
 def test_server_url_is_optional() -> None:

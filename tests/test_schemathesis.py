@@ -11,6 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -70,6 +71,15 @@ def _states_every_rule(case: Any) -> bool:
     return named in offered
 
 
+def _credentials(case: Any) -> dict[str, str] | None:
+    """The valid key, unless the case's invalid part is its Authorization header (left out or
+    malformed): then the case is sent as generated, so that part reaches the server."""
+    meta = case.meta
+    if meta is not None and meta.is_negative_at(ParameterLocation.HEADER):
+        return None
+    return AUTH
+
+
 def _streamed(case: Any) -> Any:
     """The same valid case with stream: true, so the SSE reply is checked event by event."""
     if isinstance(case.body, dict):
@@ -108,9 +118,11 @@ def test_api_conforms_to_its_published_schema(
     if mode == POSITIVE:
         strategy = strategy.filter(_states_every_rule)
 
-    @settings(max_examples=examples, deadline=None, database=None)
+    # derandomize: CI runs the same examples every time (a failure is the code's, never the
+    # seed's); vary them locally with --hypothesis-seed after removing it.
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True)
     @given(case=strategy.map(_streamed) if stream else strategy)
     def check(case: Any) -> None:
-        case.call_and_validate(headers=AUTH, checks=CHECKS)
+        case.call_and_validate(headers=_credentials(case), checks=CHECKS)
 
     check()
