@@ -32,7 +32,9 @@ def test_quick_start_passes_as_a_downstream_test(pytester: pytest.Pytester) -> N
     # pytest-asyncio (a test dependency, not ours to configure downstream) warns without this.
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_quick_start=quick_start)
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    # In a subprocess: an in-process run drops the modules it imported (the SDK's transport)
+    # afterwards, and later tests then see re-imported exception classes that never match.
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 def test_sdk_snippet_prints_the_streamed_reply(server: EmulatorServer) -> None:
