@@ -125,8 +125,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             f"{server.url}/_emulator/ui (Ctrl-C to stop)",
             bold=True,
         )
+        # Short sleeps: Ctrl-C may be delivered to the server's thread, and then only wakes a
+        # main thread that runs Python code; one long sleep would not notice it for an hour.
         while True:
-            time.sleep(3600)
+            time.sleep(0.2)
     except KeyboardInterrupt:
         pass
     finally:
