@@ -13,6 +13,8 @@ from .chaos import DEFAULT_ERROR, DEFAULT_STALL_MS, KINDS, Burst, Chaos, ChaosFa
 from .presets import PRESET_NAMES, error_preset
 from .scenario import ErrorReply
 
+MAX_STALL_MS = 600_000.0  # 10 minutes: longer than any client timeout worth testing
+
 
 def _error(value: Any) -> ErrorReply:
     """An error given as a preset name, a status, or {preset, status, message, metadata}."""
@@ -65,7 +67,10 @@ def fault_of(d: Mapping[str, Any]) -> ChaosFault:
         raise ValueError(f"'ms' only applies to fault stall, not {kind}")
     if "after" in d and kind != "error_after":
         raise ValueError(f"'after' only applies to fault error_after, not {kind}")
-    return ChaosFault(kind, error, float(d.get("ms", DEFAULT_STALL_MS)), int(d.get("after", 0)))
+    ms = float(d.get("ms", DEFAULT_STALL_MS))
+    if not 0 <= ms <= MAX_STALL_MS:  # a request header may set it: never an endless connection
+        raise ValueError(f"a stall's ms must be from 0 to {MAX_STALL_MS:.0f}, not {ms:g}")
+    return ChaosFault(kind, error, ms, int(d.get("after", 0)))
 
 
 def parse(d: Mapping[str, Any], source: str = "server") -> Chaos:

@@ -214,3 +214,11 @@ def test_fault_kinds_on_the_wire(server: EmulatorServer) -> None:
     assert status == 200
     assert b'"error":{"code":502,"message":"Provider returned error"' in body
     assert raw(server, "error_after:2=1")[0] == 502
+
+
+def test_a_stall_longer_than_ten_minutes_is_refused(server: EmulatorServer) -> None:
+    """A chaos stall set from a request header is bounded: over 600,000 ms is a 400 naming the
+    limit, not a connection held open for years."""
+    status, body = raw(server, "stall:99999999999=1")
+    assert status == 400
+    assert b"a stall's ms must be from 0 to 600000" in body
