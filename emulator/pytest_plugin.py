@@ -15,27 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from emulator.markeroptions import MARKER_OPTIONS, RECORD_MODES, bad_values, session_name
+
 if TYPE_CHECKING:
     from emulator.testing import EmulatorServer
 
-MARKER_OPTIONS = (
-    "scenarios",
-    "strict",
-    "seed",
-    "time_scale",
-    "check_requests",
-    "catalog",
-    "generation_lag_ms",
-    "generation_lag_polls",
-    "catalog_strict",
-    "rpm",
-    "rpd",
-    "tpm",
-    "record",
-    "cassette",
-    "fail_on_unused",
-)
-RECORD_MODES = ("none", "once", "new_episodes", "all")  # as emulator.cassette.RECORD_MODES
 DEFAULT_CASSETTES = "tests/cassettes"
 UPSTREAM_ENV = "CHAT_EMULATOR_UPSTREAM"
 CHECK_HINT = (
@@ -87,7 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "chat_emulator(scenarios=None, strict=None, seed=None, time_scale=None, "
         "check_requests=True, catalog=None, generation_lag_ms=None, generation_lag_polls=None, "
         "catalog_strict=None, rpm=None, rpd=None, tpm=None, record=None, cassette=None, "
-        "fail_on_unused=False): "
+        "fail_on_unused=False, session=None): "
         "options for the chat_emulator fixture of this test",
     )
 
@@ -174,6 +158,8 @@ def chat_emulator(
     options = _marker_options(request.node)
     try:
         _apply(server, options, request.path.parent)
+        if options.get("session") is not None:
+            server.use_session(session_name(options["session"], request.node.nodeid))
         if "record" in options or "cassette" in options:
             _record(server, options, request)
         yield server
@@ -229,43 +215,11 @@ def _marker_options(node: pytest.Item) -> dict[str, Any]:
             pytrace=False,
         )
     options = dict(marker.kwargs)
-    for name, problem in _bad_values(options):
+    for name, problem in bad_values(options):
         pytest.fail(
             f"@pytest.mark.chat_emulator: {name}={options[name]!r} {problem}", pytrace=False
         )
     return options
-
-
-def _bad_values(options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    for name in ("strict", "check_requests", "catalog_strict", "fail_on_unused"):
-        if name in options and not isinstance(options[name], bool):
-            yield name, "must be True or False"
-    for name in ("rpm", "rpd", "tpm"):
-        value = options.get(name)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 0
-        ):
-            yield name, "must be an integer >= 0"
-    seed = options.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        yield "seed", "must be an integer"
-    for name in ("generation_lag_ms", "generation_lag_polls"):
-        lag = options.get(name)
-        if lag is not None and (
-            isinstance(lag, bool) or not isinstance(lag, (int, float)) or lag < 0
-        ):
-            yield name, "must be a number >= 0"
-    record = options.get("record")
-    if record is not None and record not in RECORD_MODES:
-        yield "record", f"is not a valid record mode. Valid modes are: {', '.join(RECORD_MODES)}"
-    cassette = options.get("cassette")
-    if cassette is not None and not isinstance(cassette, (bool, str, os.PathLike)):
-        yield "cassette", "must be a path (or True for the default one)"
-    scale = options.get("time_scale")
-    if scale is not None and (
-        isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale < 0
-    ):
-        yield "time_scale", "must be a number >= 0 (0: no waits at all)"
 
 
 def _apply(server: EmulatorServer, options: Mapping[str, Any], test_dir: Path) -> None:

@@ -17,10 +17,9 @@ from aiohttp import web
 from emulator.app import create_app
 from emulator.config import Config
 from emulator.httpserver import Runner
-from emulator.journal import JournalEntry
-from emulator.report import RequestProblem, find_problems, format_report
 from emulator.runtime import Emulator
 from emulator.scenario import Scenario
+from emulator.testjournal import JournalView
 from emulator.testkit import CallAssertions, callable_scenario
 
 T = TypeVar("T")
@@ -45,7 +44,7 @@ def _env_port() -> int:
     return port
 
 
-class EmulatorServer(CallAssertions):
+class EmulatorServer(JournalView, CallAssertions):
     """A real HTTP server; `start()` returns once it accepts connections (or raises
     ServerStartError when it cannot listen, e.g. a busy CHAT_EMULATOR_PORT)."""
 
@@ -63,6 +62,7 @@ class EmulatorServer(CallAssertions):
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._since = 0  # requests up to this number are from before the last reset
+        self._session: str | None = None  # see use_session
 
     # --- lifecycle ---
     def start(self) -> EmulatorServer:
@@ -159,12 +159,6 @@ class EmulatorServer(CallAssertions):
         return self.url + "/v1"
 
     # --- state ---
-    @property
-    def requests(self) -> list[JournalEntry]:
-        """The journal since the last reset, oldest first."""
-        entries = self.emulator.journal.entries()
-        return [e for e in entries if e.seq > self._since] if self._since else entries
-
     def load(self, *paths: str | os.PathLike[str]) -> list[Scenario]:
         """Load scenario files or directories (all or nothing)."""
         from emulator.loader import load_paths
@@ -226,8 +220,9 @@ class EmulatorServer(CallAssertions):
         are cancelled and awaited (bounded), so nothing a test left open bleeds into the next.
         `keep_journal`: earlier requests stay in the journal (for the inspector; numbering goes
         on) while `requests` shows only those after this reset. A recording is stopped (and
-        written)."""
+        written); a bound session (`use_session`) is unbound."""
         self.stop_recording()
+        self._session = None
         self.call(self._reset(keep_journal))
 
     async def _reset(self, keep_journal: bool = False) -> None:
@@ -237,46 +232,6 @@ class EmulatorServer(CallAssertions):
 
     async def _cancel_open_streams(self) -> None:
         await self.emulator.close_open_streams(_STOP_TIMEOUT_S)
-
-    # --- assertions ---
-    @property
-    def last_request(self) -> JournalEntry:
-        """The newest journal entry; an AssertionError when no request has arrived."""
-        entries = self.requests
-        if not entries:
-            raise AssertionError("chat_emulator: no request has reached the emulator")
-        return entries[-1]
-
-    def requests_for(self, scenario: str | None) -> list[JournalEntry]:
-        """Journal entries matched to `scenario` (None: the requests no scenario matched)."""
-        return [e for e in self.requests if e.scenario == scenario]
-
-    def export(
-        self,
-        request: int | JournalEntry = -1,
-        *,
-        name: str | None = None,
-        fmt: str = "yaml",
-        path: str | os.PathLike[str] | None = None,
-    ) -> str:
-        """Journal entry `request` (an entry, its number `#seq`, or -1 for the newest) as a
-        scenario file that plays exactly what was played: YAML or JSON text, also written to
-        `path` when given. Raises LookupError for a number not in the journal."""
-        from emulator.export import render, scenario_for
-
-        if isinstance(request, JournalEntry):
-            entry = request
-        elif request == -1:
-            entry = self.last_request
-        else:
-            found = [e for e in self.requests if e.seq == request]
-            if not found:
-                raise LookupError(f"chat_emulator: no request #{request} in the journal")
-            entry = found[0]
-        text = render(scenario_for(entry, name), fmt)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
 
     def record(
         self,
@@ -306,53 +261,10 @@ class EmulatorServer(CallAssertions):
         if self._loop is not None:
             self.call(recorder.close(), timeout=60.0)
 
-    def scenario_calls(self) -> dict[str, int]:
-        """Calls served per loaded scenario (0 when never called)."""
-        return self.emulator.state.call_counts()
-
     @property
     def dropped_requests(self) -> int:
         """Journal entries let go since the last reset (journal limit or byte bound)."""
         return self.emulator.journal.dropped
-
-    def problems(self) -> list[RequestProblem]:
-        """Requests the emulator rejected without a scenario asking for it: invalid requests,
-        no scenario matched (strict mode), unknown parameters refused by a strict scenario.
-        Only those still in the journal; `problem_report` also counts the dropped ones."""
-        return find_problems(self.requests, self.emulator.state.scenarios)
-
-    def problem_report(self) -> str | None:
-        """The readable report of `problems()`, or None when there are none."""
-        problems = self.problems()
-        emulator = self.emulator
-        if not problems and not emulator.dropped_problem_count:
-            return None
-        return format_report(
-            problems,
-            len(self.requests),
-            emulator.state.scenarios,
-            emulator.dropped_problems,
-            emulator.dropped_problem_count,
-        )
-
-    def export_problems(self, directory: str | os.PathLike[str]) -> list[Path]:
-        """Export every request of `problems()` into `directory` as `request-N.yaml`, a scenario
-        that plays exactly what the emulator answered (the teardown report names them)."""
-        written: list[Path] = []
-        for problem in self.problems():
-            if problem.entry.finished:
-                Path(directory).mkdir(parents=True, exist_ok=True)
-                target = Path(directory) / f"request-{problem.entry.seq}.yaml"
-                self.export(problem.entry, path=target)
-                written.append(target)
-        return written
-
-    def assert_all_requests_matched(self) -> None:
-        """Raise an AssertionError with the report when any request was rejected (see
-        `problems`); the pytest fixture runs this at teardown."""
-        report = self.problem_report()
-        if report is not None:
-            raise AssertionError(report)
 
     def call(self, coro: Any, timeout: float = _STOP_TIMEOUT_S) -> Any:
         """Run a coroutine on the server's loop from another thread and return its result."""

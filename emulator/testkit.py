@@ -34,33 +34,6 @@ def callable_scenario(
     return replace(base, steps=(Callback(fn),))
 
 
-@dataclass(frozen=True)
-class SessionView:
-    """One session of a server: its header, journal entries and calls; `reset()` forgets it."""
-
-    emulator: Emulator
-    name: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The header that puts a request in this session (for a client's default_headers)."""
-        return {SESSION_HEADER: self.name}
-
-    @property
-    def requests(self) -> list[JournalEntry]:
-        """This session's journal entries, oldest first."""
-        return self.emulator.journal.entries(session=self.name)
-
-    def scenario_calls(self) -> dict[str, int]:
-        """Calls served in this session per loaded scenario (0 when never called)."""
-        return self.emulator.state.call_counts(self.name)
-
-    def reset(self) -> int:
-        """Forget this session (counters, journal entries, chaos counts); returns how many
-        journal entries went."""
-        return self.emulator.reset_session(self.name)
-
-
 class CallAssertions:
     """Mixed into EmulatorServer: needs `emulator` and `scenario_calls()`."""
 
@@ -100,5 +73,46 @@ class CallAssertions:
         return f"chat_emulator: {len(names)} scenario(s) loaded but never matched: {shown}"
 
     def session(self, name: str) -> SessionView:
-        """A view of session `name` (requests with the header `X-Emulator-Session: name`)."""
-        return SessionView(self.emulator, name)
+        """A view of session `name` (requests with the header `X-Emulator-Session: name`);
+        ValueError for a name the header cannot carry."""
+        from emulator.testjournal import check_session_name
+
+        return SessionView(self.emulator, check_session_name(name))
+
+
+@dataclass(frozen=True)
+class SessionView(CallAssertions):
+    """One session of a server: its header, journal entries and calls, `assert_called` and
+    `unused` over them; `reset()` forgets it."""
+
+    emulator: Emulator
+    name: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The header that puts a request in this session (for a client's default_headers)."""
+        return {SESSION_HEADER: self.name}
+
+    @property
+    def requests(self) -> list[JournalEntry]:
+        """This session's journal entries, oldest first."""
+        return self.emulator.journal.entries(session=self.name)
+
+    @property
+    def last_request(self) -> JournalEntry:
+        """This session's newest journal entry; an AssertionError when it has none."""
+        entries = self.requests
+        if not entries:
+            raise AssertionError(
+                f"chat_emulator: no request of session {self.name!r} has reached the emulator"
+            )
+        return entries[-1]
+
+    def scenario_calls(self) -> dict[str, int]:
+        """Calls served in this session per loaded scenario (0 when never called)."""
+        return self.emulator.state.call_counts(self.name)
+
+    def reset(self) -> int:
+        """Forget this session (counters, journal entries, chaos counts); returns how many
+        journal entries went."""
+        return self.emulator.reset_session(self.name)

@@ -1,6 +1,7 @@
 """docs/agents.md and docs/chaos.md are true: every ```yaml block loads, every ```python block
-runs (each is a complete script with its own assertions), and every warning or output shown is
-what the code prints."""
+runs (each is a complete script with its own assertions) or, under an `<!-- example: FILE -->`
+note, is that test file of the suite verbatim, and every warning or output shown is what the
+code prints."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from emulator.loader import load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = (ROOT / "docs" / "agents.md", ROOT / "docs" / "chaos.md")
-FENCE = re.compile(r"^```(?P<info>[^`\n]*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
+FENCE = re.compile(
+    r"(?:<!-- example: (?P<file>[^>]*?) -->\n)?^```(?P<info>[^`\n]*)\n(?P<body>.*?)^```$",
+    re.MULTILINE | re.DOTALL,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class Block:
     info: str
     body: str
     line: int
+    file: str  # the suite's test file the block includes ("" for a script)
 
     @property
     def id(self) -> str:
@@ -38,7 +43,7 @@ def blocks(info: str) -> list[Block]:
         for m in FENCE.finditer(text):
             if m["info"].strip() == info:
                 line = text.count("\n", 0, m.start()) + 1
-                found.append(Block(doc.name, info, m["body"], line))
+                found.append(Block(doc.name, info, m["body"], line, m["file"] or ""))
     return found
 
 
@@ -48,11 +53,17 @@ def test_yaml_example_loads(block: Block) -> None:
     assert load_text(block.body, block.id)
 
 
-@pytest.mark.parametrize("block", blocks("python"), ids=lambda b: b.id)
+@pytest.mark.parametrize("block", [b for b in blocks("python") if not b.file], ids=lambda b: b.id)
 def test_python_example_runs(block: Block) -> None:
     """Each python block of the page runs to the end, its assertions holding."""
     code = compile(block.body, block.id, "exec")
     exec(code, {"__name__": "docs_example"})
+
+
+@pytest.mark.parametrize("block", [b for b in blocks("python") if b.file], ids=lambda b: b.id)
+def test_included_example_is_the_file(block: Block) -> None:
+    """A block under an example note is, verbatim, that file (which runs with the suite)."""
+    assert block.body == (ROOT / block.file).read_text(encoding="utf-8")
 
 
 def test_loop_warning_shown_is_what_validate_prints(
