@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from emulator import childparse, injection, replay, routing, streams, timeline, writer
+from emulator import childparse, injection, ratelimits, replay, routing, streams, timeline, writer
 from emulator.bodyparse import check_content_encoding, parse_json_body
 from emulator.chatrequest import ChatRequest
 from emulator.deadline import BudgetExceeded
@@ -117,15 +117,7 @@ def _charge(request: web.Request, emulator: Emulator, entry: JournalEntry) -> No
     model = str(entry.completion.get("model") or "")
     cost = generation_cost(entry, emulator.catalog)
     emulator.accounts.charge(api_key, cost, emulator.now(), routing.is_free(model))
-    usage = entry.completion.get("usage") or {}
-    tokens = int(usage.get("total_tokens") or 0)
-    emulator.quotas.add_tokens(quota_key(api_key, entry.session), tokens, emulator.clock())
-
-
-def quota_key(api_key: str, session: str | None) -> str:
-    """Whose rate limits a request counts against: its key's, per session (X-Emulator-Session)
-    when it names one, so parallel jobs on one server do not use up each other's quotas."""
-    return api_key if session is None else f"{api_key}\x00session={session}"
+    ratelimits.count_tokens(emulator, api_key, entry)
 
 
 def error_timeline(exc: RequestError) -> timeline.Timeline:
@@ -204,19 +196,24 @@ async def _plan(
     if result.problems:
         raise error_for(result)
     session = entry.session = session_of(chat.headers)
+    limited: set[str] = set()  # scenarios whose rate_limits counted this request
 
     def admit(scenario: Scenario) -> None:
-        """A strict scenario refuses unknown parameters as strict mode does, before its step
-        is used (so a refused request is not one of its calls)."""
+        """A strict scenario refuses unknown parameters as strict mode does, and a scenario
+        over its `rate_limits` with the router's 429, before its step is used (so a refused
+        request is not one of its calls)."""
         if scenario.strict and result.ignored:
             entry.scenario = scenario.name
             raise error_for(emulator.validator.validate(body, strict=True))
+        if scenario.rate_limits is not None:
+            entry.scenario = scenario.name
+            ratelimits.admit_scenario(emulator, scenario, api_key, session, limited)
 
     recorder = emulator.recorder
     if recorder is not None and recorder.records_all:  # recording: every request goes upstream
         return Forward(recorder, body, raw)
     now = emulator.clock()
-    refusal = emulator.quotas.check(quota_key(api_key, session), routing.is_free(chat.model), now)
+    refusal = ratelimits.key_refusal(emulator, api_key, session, chat.model, now)
     if refusal is not None:
         reply = ErrorReply(429, refusal.message, headers=refusal.headers(now))
         return timeline.error_response(reply, chat.model, emulator.created())

@@ -2,10 +2,12 @@
 
 The router's limits docs: free variants (`:free` models and `openrouter/free`) allow 20
 requests a minute and 50 a day (1000 with 10 USD or more of credits); an account may also be
-given limits of its own (`--rpm`, `--rpd`, `--tpm`). A request over a limit gets the router's
-own 429 with `Retry-After` (seconds) and `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
-`X-RateLimit-Reset` (unix ms). Windows are fixed: the minute and the UTC day of the emulator's
-clock (unix seconds, passed in), so the time scale and a fixed time apply.
+given limits of its own (`--rpm`, `--rpd`, `--tpm`), and a scenario limits of its own for the
+requests it answers (its `rate_limits`, counted apart from the key's). A request over a limit
+gets the router's own 429 with `Retry-After` (seconds) and `X-RateLimit-Limit`,
+`X-RateLimit-Remaining` and `X-RateLimit-Reset` (unix ms). Windows are fixed: the minute and
+the UTC day of the emulator's clock (unix seconds, passed in), so the time scale and a fixed
+time apply.
 
 Pure: no I/O, no clock of its own.
 """
@@ -118,3 +120,33 @@ class Quotas:
 
     def clear(self) -> None:
         self.keys.clear()
+
+
+class ScenarioQuotas:
+    """The counters of scenarios' own `rate_limits`: per scenario name and key. A scenario
+    loaded again with other limits starts its counters again."""
+
+    def __init__(self) -> None:
+        self.scenarios: dict[str, tuple[Limits, Quotas]] = {}
+
+    def _quotas(self, scenario: str, limits: Limits) -> Quotas:
+        found = self.scenarios.get(scenario)
+        if found is None or found[0] != limits:
+            found = (limits, Quotas(limits))
+            self.scenarios[scenario] = found
+        return found[1]
+
+    def check(self, scenario: str, limits: Limits, api_key: str, now: float) -> Refusal | None:
+        """A `Refusal` if one more request answered by `scenario` now would exceed `limits`;
+        otherwise the request is counted against the scenario and None is returned."""
+        return self._quotas(scenario, limits).check(api_key, False, now)
+
+    def add_tokens(self, scenario: str, api_key: str, tokens: int, now: float) -> None:
+        """Count a generation `scenario` served towards its tokens per minute (no-op for a
+        scenario without limits)."""
+        found = self.scenarios.get(scenario)
+        if found is not None:
+            found[1].add_tokens(api_key, tokens, now)
+
+    def clear(self) -> None:
+        self.scenarios.clear()

@@ -18,7 +18,7 @@ from emulator.deadline import Bounded
 from emulator.generate import Generator
 from emulator.journal import Journal, JournalEntry
 from emulator.pacer import Pacer, PlanningSlots
-from emulator.quota import Limits, Quotas
+from emulator.quota import Limits, Quotas, ScenarioQuotas
 from emulator.report import find_problems, format_block
 from emulator.scenario import Scenario
 from emulator.state import ScenarioState
@@ -70,6 +70,7 @@ class Emulator:
         self.chaos_counters = ChaosCounters()
         self.catalog_strict = config.catalog_strict
         self.quotas = Quotas(self._limits(), self.accounts.free_daily_limit)
+        self.scenario_quotas = ScenarioQuotas()  # scenarios' own rate_limits
         self._clock_start = (time.time(), time.monotonic())
         self.clock_offset = 0.0
         self.open_tasks: set[asyncio.Task[object]] = set()
@@ -158,6 +159,7 @@ class Emulator:
         self.stats_polls.clear()
         self.catalog_strict = self.config.catalog_strict
         self.quotas = Quotas(self._limits(), self.accounts.free_daily_limit)
+        self.scenario_quotas.clear()
         self.clock_offset = 0.0
         self.cancel_open_streams()
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # defined beside the code that applies them, which imports th
     from .chaos import Chaos
     from .fuzz import Fuzz
     from .normalize import Normalize
+    from .quota import Limits
     from .wirefaults import StreamFaults
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
@@ -317,6 +318,7 @@ class Scenario:
     strict: bool | None = None  # per-scenario strict mode for unknown parameters
     normalize: Normalize | None = None  # None: the server's normalisation (emulator.normalize)
     chaos: Chaos | None = None  # None: the server's chaos (emulator.chaos)
+    rate_limits: Limits | None = None  # this scenario's own rate limits (emulator.quota)
     source: SourceRef = field(default_factory=lambda: SourceRef("<dict>"))
 
     @property

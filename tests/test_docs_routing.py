@@ -1,5 +1,5 @@
 """docs/routing.md is true: every curl example, run in order against the server its note names,
-answers what the page shows."""
+answers what the page shows; every Python example is, verbatim, a test file of this suite."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ SERVERS: dict[str, dict[str, Any]] = {
     "server": BASE,
     "server: strict": {**BASE, "catalog_strict": True},
     "server: rpm=2": {**BASE, "rpm": 2},
+    "server: fresh": BASE,
 }
+EXAMPLES = ROOT / "tests" / "docs_routing"
 
 
 def test_routing_walkthrough() -> None:
@@ -46,3 +48,22 @@ def test_routing_walkthrough() -> None:
         for server in servers.values():
             server.stop()
     assert ran >= 14
+
+
+def included() -> list[tuple[str, str]]:
+    """(path, text) of each `<!-- example: PATH -->` block of the page."""
+    return [
+        (b.note.removeprefix("example: "), b.text)
+        for b in blocks(DOC)
+        if b.note.startswith("example: ")
+    ]
+
+
+def test_included_examples_are_the_files() -> None:
+    """Each example block is, verbatim, the test file named above it, and every file of
+    tests/docs_routing is on the page (so each runs as a test of this suite)."""
+    shown = dict(included())
+    files = {str(p.relative_to(ROOT)) for p in EXAMPLES.glob("*.py")}
+    assert set(shown) == files
+    for path, text in shown.items():
+        assert text == (ROOT / path).read_text(), path

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..quota import Limits
 from ..regex import compile_regex
 from ..scenario import (
     ChoiceSpec,
@@ -61,6 +62,7 @@ class Builder(AgentKeys):
             strict=d.get("strict"),
             normalize=self.normalize_of(d, path),
             chaos=self.chaos_of(d, path),
+            rate_limits=rate_limits_of(d),
             source=SourceRef(self.w.source, self.w.line(path)),
         )
 
@@ -207,3 +209,11 @@ class Builder(AgentKeys):
         )
 
     # --- errors and faults ---
+
+
+def rate_limits_of(d: Mapping[str, Any]) -> Limits | None:
+    """A scenario's `rate_limits` (schema-checked: whole numbers >= 1), None when absent."""
+    value = d.get("rate_limits")
+    if value is None:
+        return None
+    return Limits(value.get("rpm"), value.get("rpd"), value.get("tpm"))

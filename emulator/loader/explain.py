@@ -122,6 +122,8 @@ def _reason(err: jsonschema.ValidationError) -> str:
     if kind in ("minProperties", "maxProperties"):
         options = ", ".join(sorted(schema.get("properties", {})))
         got = ", ".join(sorted(value)) or "none"
+        if "maxProperties" not in schema:
+            return f"give at least {schema['minProperties']} of: {options} (got: {got})"
         return f"give exactly one of: {options} (got: {got})"
     return str(err.message)
 
