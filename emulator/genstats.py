@@ -97,9 +97,11 @@ def played_stream(entry: JournalEntry) -> tuple[int, str | None, str | None] | N
     `stop`); None for a generated response that played as planned."""
     if not entry.stream:
         return None
+    scripted = bool((entry.completion or {}).get("scripted_events"))
+    if entry.outcome == "completed" and not scripted and not _may_carry_error(entry):
+        return None  # the common case, decided without parsing every chunk again
     events = _sse_payloads(entry)
     errored = any(isinstance(e, dict) and e.get("error") for e in events)
-    scripted = bool((entry.completion or {}).get("scripted_events"))
     if entry.outcome == "completed" and not errored and not scripted:
         return None
     text: list[str] = []
@@ -116,10 +118,20 @@ def played_stream(entry: JournalEntry) -> tuple[int, str | None, str | None] | N
     return tokens.count("".join(text)), ("error" if errored else finish), native
 
 
+def _may_carry_error(entry: JournalEntry) -> bool:
+    """Whether any played data event could be an error envelope: one with an `error` key has
+    the JSON text `"error"` (a string inside content would have its quotes escaped)."""
+    return '"error"' in _data_text(entry)
+
+
+def _data_text(entry: JournalEntry) -> str:
+    """The played data and error events' text, in order (split pieces joined again)."""
+    return "".join(e.data for e in entry.events if e.kind in ("data", "error"))
+
+
 def _sse_payloads(entry: JournalEntry) -> list[Any]:
     """The JSON payloads of the data events played (pieces of split events joined again)."""
-    raw = "".join(e.data for e in entry.events if e.kind in ("data", "error"))
-    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    raw = _data_text(entry).replace("\r\n", "\n").replace("\r", "\n")
     payloads: list[Any] = []
     for event in raw.split("\n\n"):
         if event.startswith("data: "):

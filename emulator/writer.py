@@ -83,7 +83,9 @@ async def play(
             elif isinstance(event, Head):
                 record("head", str(event.status))
                 entry.response_headers = dict(event.headers)
-                response = await _prepare(request, event)
+                # Headers wait for the first event when it is due now, leaving in its write.
+                ready = timeline.coalesce and index < len(events) and isinstance(events[index], Send)
+                response = await _prepare(request, event, with_first_write=ready)
             elif isinstance(event, Send):
                 if response is None:
                     raise RuntimeError("a timeline sent bytes before its head")
@@ -173,10 +175,19 @@ def _whole_response(
     return response
 
 
-async def _prepare(request: web.Request, head: Head) -> web.StreamResponse:
+async def _prepare(
+    request: web.Request, head: Head, *, with_first_write: bool = False
+) -> web.StreamResponse:
+    """Start the response: status line and headers. `with_first_write`: the first body bytes
+    follow at once, so the headers wait for them and both leave in one write (one send, same
+    bytes and timing); otherwise the headers leave now, as a client waiting for them needs."""
     response = web.StreamResponse(status=head.status)
     for name, value in head.headers:
         response.headers[name] = value
+    if with_first_write:
+        # aiohttp buffers a response's headers until its first write when this is False (its
+        # non-streaming Response does so); an aiohttp without it sends them at once, as before.
+        response._send_headers_immediately = False
     await response.prepare(request)
     return response
 
