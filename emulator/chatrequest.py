@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from emulator import tokens
+
 
 def text_of(content: Any) -> str:
     """The text of a message `content`: the string itself, or its text parts joined by newlines."""
@@ -62,6 +64,9 @@ class ChatRequest:
         if same:  # the same body: keep the derived values already worked out (cached)
             fields = {"body", "headers", "api_key", "provider", "provider_tag", "attempt"}
             routed.__dict__.update({k: v for k, v in self.__dict__.items() if k not in fields})
+        else:  # another model: the token counts of the prompt stay the same
+            counts = ("prompt_token_count", "tool_token_count")
+            routed.__dict__.update({k: self.__dict__[k] for k in counts if k in self.__dict__})
         return routed
 
     # --- plain parameters ---
@@ -125,6 +130,19 @@ class ChatRequest:
             if isinstance(fn, dict) and isinstance(fn.get("name"), str):
                 names.append(fn["name"])
         return tuple(names)
+
+    @cached_property
+    def prompt_token_count(self) -> int:
+        """The body's `prompt_tokens` (o200k, the messages formula of `emulator.tokens`)."""
+        return tokens.prompt_tokens(self.body)
+
+    @cached_property
+    def tool_token_count(self) -> int:
+        """Tokens of the tool definitions the request sends (o200k over their compact JSON): the
+        "tool input" a context window must also hold."""
+        if not self.tools:
+            return 0
+        return tokens.count(json.dumps(self.tools, separators=(",", ":"), ensure_ascii=False))
 
     def tool_parameters(self, name: str) -> dict[str, Any] | None:
         """The JSON Schema of the named tool's parameters, if the request offers that tool."""

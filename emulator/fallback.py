@@ -20,8 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.catalog import Catalog
 from emulator.chatrequest import ChatRequest
-from emulator.routing import Attempt, RoutePlan
+from emulator.routing import Attempt, RoutePlan, candidates
 from emulator.scenario import ErrorReply, Reply, Response, Scenario
 from emulator.state import Selection
 
@@ -55,6 +56,14 @@ def run_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
         attempt = pending.pop(0)
         if attempt.model in failed_models:
             continue
+        if attempt.refusal is not None:  # the model cannot take it: no provider is tried
+            failed_models.add(attempt.model)
+            if any(a.model not in failed_models for a in pending):
+                continue
+            request = chat.for_attempt(
+                attempt.model, attempt.endpoint.provider_name, attempt.endpoint.tag, number + 1
+            )
+            return Outcome(attempt.refusal, request, attempt, Selection(None, None), responses)
         number += 1
         attempt = dataclasses.replace(attempt, number=number)
         request = chat.for_attempt(
@@ -115,6 +124,24 @@ def route_metadata(plan: RoutePlan, outcome: Outcome) -> dict[str, Any]:
         "is_byok": False,
         "endpoints": {"total": len(available), "available": available},
         "attempts": attempts,
+    }
+
+
+def unrouted_metadata(chat: ChatRequest, catalog: Catalog) -> dict[str, Any]:
+    """openrouter_metadata of a request no endpoint could take: attempt 0, nothing selected."""
+    model = catalog.get(chat.model)
+    endpoints = model.endpoints if model is not None else ()
+    available = [
+        {"provider": e.provider_name, "model": chat.model, "selected": False} for e in endpoints
+    ]
+    return {
+        "requested": chat.model,
+        "strategy": "fallback" if len(candidates(chat.body)) > 1 else "direct",
+        "region": None,
+        "summary": f"available={len(available)}, selected=none",
+        "attempt": 0,
+        "is_byok": False,
+        "endpoints": {"total": len(available), "available": available},
     }
 
 

@@ -306,7 +306,7 @@ def usage_for(
     """Exact o200k usage with details and cost (see emulator.usage); a scenario's `usage`
     overrides any of the numbers."""
     return build_usage(
-        tokens.prompt_tokens(request.body),
+        request.prompt_token_count,
         sum(_choice_tokens(c) for c in choices),
         sum(tokens.count(c.reasoning) for c in choices if c.reasoning),
         pricing=pricing,

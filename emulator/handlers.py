@@ -17,6 +17,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from emulator import childparse, injection, ratelimits, replay, routing, streams, timeline, writer
 from emulator.bodyparse import check_content_encoding, parse_json_body
 from emulator.chatrequest import ChatRequest
+from emulator.contextfit import prompt_size
 from emulator.deadline import BudgetExceeded
 from emulator.errors import BAD_KEY_MESSAGE, NO_AUTH_MESSAGE, RequestError, error_envelope
 from emulator.fallback import (
@@ -25,6 +26,7 @@ from emulator.fallback import (
     metadata_enabled,
     route_metadata,
     run_attempts,
+    unrouted_metadata,
 )
 from emulator.generate import Draw
 from emulator.genstats import generation_cost
@@ -218,11 +220,10 @@ async def _plan(
         reply = ErrorReply(429, refusal.message, headers=refusal.headers(now))
         return timeline.error_response(reply, chat.model, emulator.created())
     try:
-        rng = emulator.generator.rng(Draw(emulator.seed, 0), chat, "route")
-        route = routing.plan_route(body, emulator.catalog, rng, emulator.catalog_strict)
+        route = await _route(emulator, body, chat, len(raw), heavy)
     except RoutingError as exc:
         reply = ErrorReply(exc.status, exc.message, availability=exc.availability)
-        meta = _unrouted_metadata(chat, emulator) if metadata_enabled(chat.headers) else None
+        meta = unrouted_metadata(chat, emulator.catalog) if metadata_enabled(chat.headers) else None
         return timeline.error_response(reply, chat.model, emulator.created(), meta)
     outcome = run_attempts(
         route, chat, lambda r: emulator.state.select(r, admit, session, emulator.normalize)
@@ -279,22 +280,18 @@ async def _plan(
     return plan
 
 
-def _unrouted_metadata(chat: ChatRequest, emulator: Emulator) -> dict[str, Any]:
-    """openrouter_metadata of a request no endpoint could take: attempt 0, nothing selected."""
-    model = emulator.catalog.get(chat.model)
-    endpoints = model.endpoints if model is not None else ()
-    available = [
-        {"provider": e.provider_name, "model": chat.model, "selected": False} for e in endpoints
-    ]
-    return {
-        "requested": chat.model,
-        "strategy": "fallback" if len(routing.candidates(chat.body)) > 1 else "direct",
-        "region": None,
-        "summary": f"available={len(available)}, selected=none",
-        "attempt": 0,
-        "is_byok": False,
-        "endpoints": {"total": len(available), "available": available},
-    }
+async def _route(
+    emulator: Emulator, body: dict[str, Any], chat: ChatRequest, size: int, heavy: bool
+) -> routing.RoutePlan:
+    """The request's route; a large body's (whose prompt may need counting against the context
+    windows) is planned in a worker thread within the request budget."""
+    rng = emulator.generator.rng(Draw(emulator.seed, 0), chat, "route")
+    prompt = prompt_size(body, size, lambda: (chat.prompt_token_count, chat.tool_token_count))
+
+    def plan() -> routing.RoutePlan:
+        return routing.plan_route(body, emulator.catalog, rng, emulator.catalog_strict, prompt)
+
+    return await _bounded(emulator, plan, 413, "route") if heavy else plan()
 
 
 def _costly(response: Response) -> bool:

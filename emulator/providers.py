@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -34,15 +35,28 @@ PARAMETERS = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Endpoints:
+    """A model's endpoints that may serve, in the order they are tried. When none is left:
+    the `excluded_by` reasons and a sentence naming the constraint, or (`unfit` not empty)
+    the endpoints the preferences allowed whose context window cannot hold the request."""
+
+    ordered: list[Endpoint]
+    excluded: list[str] = field(default_factory=list)
+    detail: str = ""
+    unfit: tuple[Endpoint, ...] = ()
+
+
 def endpoints_for(
     model: CatalogModel,
     model_id: str,
     prefs: Preferences,
     body: Mapping[str, Any],
     rng: random.Random,
-) -> tuple[list[Endpoint], list[str], str]:
-    """The endpoints of `model` that may serve, in the order they are tried; when none is left,
-    the `excluded_by` reasons and a sentence naming the constraint."""
+    fit: Callable[[Endpoint], bool] | None = None,
+) -> Endpoints:
+    """The endpoints of `model` that may serve `body`: allowed by `prefs` and, with `fit`,
+    able to hold the request (emulator.contextfit), in the order they are tried."""
     variants = split_variants(model_id)[1]
     pool = [e for e in model.endpoints if _tier_admitted(e, variants)]
     excluded: list[str] = []
@@ -54,11 +68,21 @@ def endpoints_for(
             detail = detail or what(model_id, pool)
         pool = left
     if not pool:
-        return [], excluded or ["allowed_providers"], detail or f"No endpoints for {model_id}."
+        return Endpoints(
+            [], excluded or ["allowed_providers"], detail or f"No endpoints for {model_id}."
+        )
+    allowed = pool
+    if fit is not None:
+        pool = [e for e in pool if fit(e)]
+        if not pool:
+            return Endpoints([], ["context_length"], unfit=tuple(allowed))
     ordered = _ordered(pool, prefs, variants, rng)
     if not ordered:  # provider.order with allow_fallbacks false named none of them
-        serving = ", ".join(dict.fromkeys(e.slug for e in pool))
-        return (
+        named = tuple(e for e in allowed if any(_named(e, (n,)) for n in prefs.order))
+        if named:  # it named some, but their windows are too small
+            return Endpoints([], ["context_length"], unfit=named)
+        serving = ", ".join(dict.fromkeys(e.slug for e in allowed))
+        return Endpoints(
             [],
             ["allowed_providers"],
             (
@@ -67,7 +91,7 @@ def endpoints_for(
                 f"allow_fallbacks false permits only: {', '.join(prefs.order)}."
             ),
         )
-    return ordered, [], ""
+    return Endpoints(ordered)
 
 
 # --- filters ---------------------------------------------------------------------------------

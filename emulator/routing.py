@@ -12,6 +12,9 @@ The router's model-fallbacks, provider-selection, model-variants and routers doc
   `provider` preferences (`emulator.preferences`, `emulator.providers`).
 - **Partition**: by default a model's endpoints are all tried before the next model's;
   `sort: {partition: "none"}` sorts the endpoints of every candidate together.
+- **Context window**: given the request's `PromptSize`, endpoints that cannot hold it are
+  dropped (`emulator.contextfit`); a catalog model left with none fails with the router's 400
+  `context_length_exceeded` and the next candidate is tried.
 - **Nothing left** is the router's 404 availability error (`constraint_filtered`, or
   `model_not_found` (400) for a model a strict catalog lacks), naming the constraint.
 
@@ -21,13 +24,15 @@ Pure: no I/O, no clock; the random generator is passed in (seeded per request).
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from emulator.catalog import Catalog, CatalogModel, Endpoint, default_model, split_variants
+from emulator.contextfit import PromptSize, fits, known_window, refusal
 from emulator.preferences import Preferences
 from emulator.providers import endpoints_for, sort_key
+from emulator.scenario import ErrorReply
 from emulator.unavailable import RoutingError, availability, filtered, not_found
 
 AUTO_ROUTER = "openrouter/auto"
@@ -43,6 +48,8 @@ class Attempt:
     model: str
     endpoint: Endpoint
     catalog_model: CatalogModel
+    # The model cannot take the request (its context window): this error, no provider tried.
+    refusal: ErrorReply | None = None
 
 
 @dataclass(frozen=True)
@@ -74,15 +81,21 @@ def candidates(body: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def plan_route(
-    body: Mapping[str, Any], catalog: Catalog, rng: random.Random, strict: bool = False
+    body: Mapping[str, Any],
+    catalog: Catalog,
+    rng: random.Random,
+    strict: bool = False,
+    size: PromptSize | None = None,
 ) -> RoutePlan:
-    """The attempts for a request body. Raises `RoutingError` when no endpoint is left, or a
-    model is missing from a `strict` catalog."""
+    """The attempts for a request body. With `size`, a catalog model none of whose allowed
+    endpoints can hold the request is an attempt that fails with the router's 400
+    `context_length_exceeded` (falling back like any error). Raises `RoutingError` when no
+    endpoint is left, or a model is missing from a `strict` catalog."""
     prefs = Preferences.parse(body.get("provider"))
     requested = candidates(body) or ("",)
     router = next((m for m in requested if split_variants(m)[0] in ROUTERS), None)
     chosen = [_route_model(m, body, catalog, rng) for m in requested]
-    groups: list[list[tuple[str, CatalogModel, Endpoint]]] = []
+    pairs: list[tuple[str, CatalogModel, Endpoint, ErrorReply | None]] = []
     problems: list[tuple[str, list[str], str]] = []
     for model_id in chosen:
         model = catalog.get(model_id)
@@ -90,20 +103,28 @@ def plan_route(
             if strict:
                 raise not_found(model_id, list(requested))
             model = default_model(model_id)
-        kept, excluded, detail = endpoints_for(model, model_id, prefs, body, rng)
-        if kept:
-            groups.append([(model_id, model, e) for e in kept])
+        fit = _fit(size, catalog.get(model_id) is not None and known_window(model))
+        found = endpoints_for(model, model_id, prefs, body, rng, fit)
+        if found.unfit and size is not None:
+            pairs.append((model_id, model, found.unfit[0], refusal(found.unfit, size)))
+        elif found.ordered:
+            pairs += [(model_id, model, e, None) for e in found.ordered]
         else:
-            problems.append((model_id, excluded, detail))
-    if not groups:
+            problems.append((model_id, found.excluded, found.detail))
+    if not pairs:
         raise filtered(problems, list(requested))
-    pairs = [p for group in groups for p in group]
     if prefs.partition == "none" and sort_key(prefs, ()) is not None:
         key = sort_key(prefs, ())
         assert key is not None
         pairs.sort(key=lambda p: key(p[2]))
-    attempts = tuple(Attempt(i + 1, m, e, cm) for i, (m, cm, e) in enumerate(pairs))
+    attempts = tuple(Attempt(i + 1, m, e, cm, r) for i, (m, cm, e, r) in enumerate(pairs))
     return RoutePlan(requested[0], attempts, router, tuple(chosen))
+
+
+def _fit(size: PromptSize | None, window: bool) -> Callable[[Endpoint], bool] | None:
+    if size is None:
+        return None
+    return lambda endpoint: fits(endpoint, size, window)
 
 
 # --- routers ---------------------------------------------------------------------------------
