@@ -21,6 +21,7 @@ from .timeline import Close, Event, Head, Send, Timeline
 FAULT_KEYS = (
     "no_tool_call_index",
     "colliding_tool_call_index",
+    "duplicate_tool_call_header",
     "empty_arguments",
     "arguments_split_mid_escape",
     "comment_as_data",
@@ -39,6 +40,8 @@ class StreamFaults:
 
     - no_tool_call_index: tool-call deltas carry no `index`;
     - colliding_tool_call_index: every tool call of a choice streams on index 0;
+    - duplicate_tool_call_header: each tool call's header delta (index, id, type, name) is
+      sent twice, the copy in a chunk of its own right after the first;
     - empty_arguments: each tool call's `arguments` is sent as "" and nothing more;
     - arguments_split_mid_escape: argument fragments end right after each backslash of the
       arguments text (inside `\\"` or `\\uXXXX`), so no fragment but the whole is valid JSON;
@@ -51,6 +54,7 @@ class StreamFaults:
 
     no_tool_call_index: bool = False
     colliding_tool_call_index: bool = False
+    duplicate_tool_call_header: bool = False
     empty_arguments: bool = False
     arguments_split_mid_escape: bool = False
     comment_as_data: bool = False
@@ -142,6 +146,8 @@ def apply(timeline: Timeline, faults: StreamFaults, eol: str = "\n") -> Timeline
     found = items(timeline, eol)
     if faults.empty_arguments or faults.arguments_split_mid_escape:
         found = _arguments(found, faults.empty_arguments)
+    if faults.duplicate_tool_call_header:
+        found = _repeat_headers(found)
     if faults.no_tool_call_index or faults.colliding_tool_call_index:
         for item in found:
             for call in calls_of(item.chunk or {}):
@@ -199,6 +205,33 @@ def _merge_fragments(found: list[Item]) -> list[Item]:
         flush()
         out.append(item)
     flush()
+    return out
+
+
+def _repeat_headers(found: list[Item]) -> list[Item]:
+    """After each chunk announcing tool calls (deltas with an `id`), a chunk repeating those
+    announcements (same index, id, type and name; arguments "")."""
+    out: list[Item] = []
+    for item in found:
+        out.append(item)
+        chunk = item.chunk
+        if chunk is None:
+            continue
+        choices = []
+        for choice in chunk.get("choices") or ():
+            if not isinstance(choice, dict):
+                continue
+            headers = [
+                {**call, "function": {**(call.get("function") or {}), "arguments": ""}}
+                for call in calls_of({"choices": [choice]})
+                if "id" in call
+            ]
+            if headers:
+                rest = {k: v for k, v in choice.items() if k != "delta"}
+                choices.append({**rest, "delta": {"tool_calls": headers}})
+        if choices:
+            top = {k: v for k, v in chunk.items() if k not in ("choices", "usage")}
+            out.append(Item(item.event, {**top, "choices": choices}))
     return out
 
 

@@ -81,3 +81,29 @@ def test_loop_warning_shown_is_what_validate_prints(
     monkeypatch.chdir(tmp_path)
     assert cli.main(["validate", "loop.yaml"]) == 0
     assert capsys.readouterr().err.splitlines()[0] == shown
+
+
+def first_cells(heading: str) -> list[str]:
+    """The first cells (backticks kept) of the table under `heading` in docs/chaos.md."""
+    text = (ROOT / "docs" / "chaos.md").read_text(encoding="utf-8")
+    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return [line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| `")]
+
+
+def test_every_stream_fault_key_is_documented() -> None:
+    """The one-key table of docs/chaos.md lists exactly the stream fault keys, in order."""
+    from emulator.wirefaults import FAULT_KEYS
+
+    assert [c.strip("`") for c in first_cells("Fault kinds, one key each")] == list(FAULT_KEYS)
+
+
+def test_the_sdk_table_covers_every_fault() -> None:
+    """What the openai SDK makes of each fault: a row for every chaos kind and stream key."""
+    from emulator.chaos import KINDS
+    from emulator.wirefaults import FAULT_KEYS
+
+    text = (ROOT / "docs" / "chaos.md").read_text(encoding="utf-8")
+    section = text.split("## What the openai SDK makes of each fault\n", 1)[1].split("\n## ")[0]
+    cells = [line.split("|")[1] for line in section.splitlines() if line.startswith("| ")]
+    named = {name for cell in cells for name in re.findall(r"`([a-z_]+)`", cell)}
+    assert set(KINDS) | set(FAULT_KEYS) | {"error_only"} <= named

@@ -203,6 +203,16 @@ def test_colliding_index_merges_two_calls_into_one(server: EmulatorServer) -> No
     assert call.function.arguments == WEATHER_ARGUMENTS + '{"tz": "Europe/Paris"}'
 
 
+def test_duplicate_header_doubles_the_rebuilt_id_and_name(server: EmulatorServer) -> None:
+    """A call announced twice on its index: the helper concatenates the id and the name, and
+    keeps the arguments."""
+    message = helper_message(server, "duplicate_tool_call_header: true")
+    assert [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls] == [
+        ("call_acall_a", "get_weatherget_weather", WEATHER_ARGUMENTS),
+        ("call_bcall_b", "get_timeget_time", '{"tz": "Europe/Paris"}'),
+    ]
+
+
 def test_empty_arguments_rebuild_as_empty_strings(server: EmulatorServer) -> None:
     """Each call is rebuilt with arguments "", names and ids intact."""
     message = helper_message(server, "empty_arguments: true")

@@ -1,5 +1,5 @@
 """First-class fault kinds, one key each, at the byte level: tool-call deltas without index,
-colliding indexes, empty arguments, arguments split mid-escape, a comment sent as data, no
+colliding indexes, a duplicated tool-call header, empty arguments, arguments split mid-escape, a comment sent as data, no
 finish_reason, an empty-choices chunk, chunks missing fields, a duplicate role, and the
 error-only 200 (stream and JSON)."""
 
@@ -71,6 +71,32 @@ def test_colliding_tool_call_index(server: EmulatorServer) -> None:
     found = calls(play(server, TWO_CALLS, "colliding_tool_call_index: true"))
     assert {c["index"] for c in found} == {0}
     assert [c["id"] for c in found if "id" in c] == ["call_a", "call_b"]
+
+
+def test_duplicate_tool_call_header(server: EmulatorServer) -> None:
+    """Each call's header (index, id, type, name) comes twice, the copy in its own chunk right
+    after the first with arguments ""; the argument fragments follow once."""
+    answer = play(server, TWO_CALLS, "duplicate_tool_call_header: true")
+    headers = [(c["index"], c["id"], c["function"]["name"]) for c in calls(answer) if "id" in c]
+    assert headers == [
+        (0, "call_a", "get_weather"),
+        (0, "call_a", "get_weather"),
+        (1, "call_b", "get_time"),
+        (1, "call_b", "get_time"),
+    ]
+    data = chunks(answer)
+    assert data[1]["choices"][0]["delta"] == {
+        "tool_calls": [
+            {
+                "index": 0,
+                "id": "call_a",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": ""},
+            }
+        ]
+    }
+    pieces = [c["function"]["arguments"] for c in calls(answer) if c["index"] == 0]
+    assert "".join(pieces) == '{"city": "Par\\"is"}'
 
 
 def test_empty_arguments(server: EmulatorServer) -> None:
