@@ -26,6 +26,7 @@ MARKER_OPTIONS = (
     "cassette",
     "fail_on_unused",
     "session",
+    "chaos",
 )
 RECORD_MODES = ("none", "once", "new_episodes", "all")  # as emulator.cassette.RECORD_MODES
 _HASH_CHARS = 16
@@ -78,6 +79,9 @@ def bad_values(options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale < 0
     ):
         yield "time_scale", "must be a number >= 0 (0: no waits at all)"
+    chaos = options.get("chaos")
+    if chaos is not None and not isinstance(chaos, (str, Mapping)):
+        yield "chaos", "must be the X-Emulator-Chaos header's syntax or a mapping (docs/chaos.md)"
     session = options.get("session")
     if session is not None and session is not True:
         from emulator.state import MAX_SESSION_CHARS

@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from emulator.app import create_app
+from emulator.chaos import Chaos
 from emulator.config import Config
 from emulator.httpserver import Runner
 from emulator.runtime import Emulator
 from emulator.scenario import Scenario
 from emulator.testjournal import JournalView
-from emulator.testkit import CallAssertions, callable_scenario
+from emulator.testkit import CallAssertions, callable_scenario, chaos_from
 
 T = TypeVar("T")
 log = logging.getLogger("emulator")
@@ -284,10 +285,17 @@ class EmulatorServer(JournalView, CallAssertions):
         rpm: int | None = None,
         rpd: int | None = None,
         tpm: int | None = None,
+        chaos: str | Mapping[str, Any] | Chaos | None = None,
     ) -> None:
         """Per-test settings (the pytest marker uses this); reset() restores the config's.
         The generation lag hides a generation's stats (404) until it ended `generation_lag_ms`
-        ago (times the time scale) and was polled `generation_lag_polls` times."""
+        ago (times the time scale) and was polled `generation_lag_polls` times. `chaos` is the
+        server's chaos spec (docs/chaos.md): the header's one-line syntax, a mapping like a
+        scenario's `chaos:` key, or a Chaos; its request counts start again. Raises ValueError
+        or ScenarioError for a bad one."""
+        if chaos is not None:
+            self.emulator.chaos = chaos_from(chaos)
+            self.emulator.chaos_counters.reset()
         if seed is not None:
             self.emulator.seed = seed
         if strict is not None:

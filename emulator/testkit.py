@@ -12,6 +12,7 @@ from emulator.journal import JournalEntry
 from emulator.scenario import Callback, Scenario
 
 if TYPE_CHECKING:
+    from emulator.chaos import Chaos
     from emulator.runtime import Emulator
 
 SESSION_HEADER = "X-Emulator-Session"
@@ -78,6 +79,28 @@ class CallAssertions:
         from emulator.testjournal import check_session_name
 
         return SessionView(self.emulator, check_session_name(name))
+
+
+def chaos_from(value: str | Mapping[str, Any] | Chaos) -> Chaos:
+    """A server-wide chaos spec (docs/chaos.md) from the `X-Emulator-Chaos` header's one-line
+    syntax (`"error:502=0.05,burst=error:429*3/20,seed=7"`), a mapping in the format of a
+    scenario's `chaos:` key (`{"seed": 7, "rates": [...], "bursts": [...]}`), or a Chaos.
+    Raises ValueError (the header syntax) or ScenarioError (the mapping) naming the problem."""
+    from emulator import chaos, chaosspec
+    from emulator.loader import load_data
+
+    if isinstance(value, chaos.Chaos):
+        return value
+    if isinstance(value, str):
+        return replace(chaosspec.parse_header(value), source="server")
+    if not isinstance(value, Mapping):
+        raise ValueError(
+            "chaos: expected the X-Emulator-Chaos header's syntax (a string) or a mapping of "
+            f"seed, rates and bursts, not {type(value).__name__}"
+        )
+    (holder,) = load_data({"name": "chaos", "chaos": dict(value), "reply": {}}, "<chaos>")
+    assert holder.chaos is not None  # the loader builds it from the `chaos` key given
+    return replace(holder.chaos, source="server")
 
 
 @dataclass(frozen=True)

@@ -284,6 +284,21 @@ def test_adding_a_looping_scenario_logs_a_warning(
     assert "'weather-tool' returns a call to 'get_weather'" in record.getMessage()
 
 
+def test_the_warned_scenario_does_loop_through_the_sdk(
+    server: EmulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The warning is true: a runTools-style loop against the warned scenario gets the same tool
+    call again and again, never a final answer."""
+    with caplog.at_level("WARNING", logger="emulator"):
+        server.add(
+            LOOPING.replace("{name: get_weather}", "{name: get_weather, arguments: {city: Paris}}")
+        )
+    assert any("'weather-tool' returns a call" in r.getMessage() for r in caplog.records)
+    with pytest.raises(AssertionError, match="did not end after 3 requests"):
+        run_tools(client(server), "weather in Paris?", limit=3)
+    assert [e.scenario for e in server.requests] == ["weather-tool"] * 3
+
+
 def test_validate_prints_the_warning(
     tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
