@@ -24,6 +24,15 @@ class Preferences:
     require_parameters: bool = False
     deny_data_collection: bool = False
     zdr: bool = False
+    # preferred_min_throughput (tokens/s) and preferred_max_latency (s): (percentile index into
+    # an endpoint's (p50, p75, p90, p99), cut-off) pairs; endpoints missing one go last.
+    min_throughput: tuple[tuple[int, float], ...] = ()
+    max_latency: tuple[tuple[int, float], ...] = ()
+
+    @property
+    def has_thresholds(self) -> bool:
+        """Whether the request gives a preferred throughput or latency."""
+        return bool(self.min_throughput or self.max_latency)
 
     @classmethod
     def parse(cls, value: Any) -> Preferences:
@@ -56,7 +65,27 @@ class Preferences:
             require_parameters=value.get("require_parameters") is True,
             deny_data_collection=value.get("data_collection") == "deny",
             zdr=value.get("zdr") is True,
+            min_throughput=cutoffs(value.get("preferred_min_throughput")),
+            max_latency=cutoffs(value.get("preferred_max_latency")),
         )
+
+
+PERCENTILES = ("p50", "p75", "p90", "p99")
+
+
+def cutoffs(value: Any) -> tuple[tuple[int, float], ...]:
+    """A preferred threshold (spec schemas PreferredMinThroughput, PreferredMaxLatency): a
+    number is the p50 cut-off, an object gives cut-offs per percentile (null: none); as
+    (index into p50, p75, p90, p99, cut-off) pairs."""
+    if _number(value):
+        return ((0, float(value)),)
+    if not isinstance(value, Mapping):
+        return ()
+    return tuple((i, float(value[p])) for i, p in enumerate(PERCENTILES) if _number(value.get(p)))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _names(value: Any) -> tuple[str, ...]:

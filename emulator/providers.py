@@ -7,6 +7,8 @@ follow unless `allow_fallbacks` is false); `sort` (`price`, `throughput`, `laten
 orders them; with neither, the default load balancing orders them by a seeded draw weighted by
 the inverse square of the price. A base slug (`google-vertex`) matches every endpoint of that
 provider (`google-vertex/europe`), a full slug (`deepinfra/turbo`) only that one.
+`preferred_min_throughput` and `preferred_max_latency` move the endpoints that miss them behind
+the others (after the listed ones of `order`), never dropping them.
 
 Pure: no I/O, no clock; the random generator is passed in (seeded per request).
 """
@@ -187,9 +189,28 @@ def _ordered(
         if not prefs.allow_fallbacks:
             return listed
         rest = [e for e in pool if not _among(e, listed)]
-        return listed + _balanced(rest, prefs, variants, rng)
-    ordered = _balanced(pool, prefs, variants, rng)
+        return listed + preferred_first(_balanced(rest, prefs, variants, rng), prefs)
+    ordered = preferred_first(_balanced(pool, prefs, variants, rng), prefs)
     return ordered if prefs.allow_fallbacks else ordered[:1]
+
+
+def preferred(endpoint: Endpoint, prefs: Preferences) -> bool:
+    """Whether `endpoint` meets every cut-off of `preferred_min_throughput` (tokens/s, at or
+    above) and `preferred_max_latency` (seconds, at or below), percentile by percentile of its
+    catalog figures (GET /models/{author}/{slug}/endpoints: `throughput_last_30m`,
+    `latency_last_30m`)."""
+    return all(endpoint.throughput[i] >= cut for i, cut in prefs.min_throughput) and all(
+        endpoint.latency[i] <= cut for i, cut in prefs.max_latency
+    )
+
+
+def preferred_first(endpoints: list[Endpoint], prefs: Preferences) -> list[Endpoint]:
+    """`endpoints` with those missing a preferred threshold moved last, each group in its
+    order: deprioritized, never excluded (spec schemas PreferredMinThroughput,
+    PreferredMaxLatency)."""
+    if not prefs.has_thresholds:
+        return endpoints
+    return sorted(endpoints, key=lambda e: not preferred(e, prefs))
 
 
 def _among(endpoint: Endpoint, endpoints: list[Endpoint]) -> bool:

@@ -11,7 +11,9 @@ The router's model-fallbacks, provider-selection, model-variants and routers doc
 - **Providers**: each candidate's catalog endpoints, filtered and ordered by the request's
   `provider` preferences (`emulator.preferences`, `emulator.providers`).
 - **Partition**: by default a model's endpoints are all tried before the next model's;
-  `sort: {partition: "none"}` sorts the endpoints of every candidate together.
+  `sort: {partition: "none"}` sorts the endpoints of every candidate together, and moves those
+  missing a preferred throughput or latency behind every candidate's that meet it (so a
+  fallback model's endpoint can go first).
 - **Context window**: given the request's `PromptSize`, endpoints that cannot hold it are
   dropped (`emulator.contextfit`); a catalog model left with none fails with the router's 400
   `context_length_exceeded` and the next candidate is tried.
@@ -31,7 +33,7 @@ from typing import Any
 from emulator.catalog import Catalog, CatalogModel, Endpoint, default_model, split_variants
 from emulator.contextfit import PromptSize, fits, known_window, refusal
 from emulator.preferences import Preferences
-from emulator.providers import endpoints_for, sort_key
+from emulator.providers import endpoints_for, preferred, sort_key
 from emulator.scenario import ErrorReply
 from emulator.unavailable import RoutingError, availability, filtered, not_found
 
@@ -113,10 +115,12 @@ def plan_route(
             problems.append((model_id, found.excluded, found.detail))
     if not pairs:
         raise filtered(problems, list(requested))
-    if prefs.partition == "none" and sort_key(prefs, ()) is not None:
+    if prefs.partition == "none":  # every candidate's endpoints ordered together
         key = sort_key(prefs, ())
-        assert key is not None
-        pairs.sort(key=lambda p: key(p[2]))
+        if key is not None:
+            pairs.sort(key=lambda p: key(p[2]))
+        if prefs.has_thresholds and not prefs.order:
+            pairs.sort(key=lambda p: not preferred(p[2], prefs))
     attempts = tuple(Attempt(i + 1, m, e, cm, r) for i, (m, cm, e, r) in enumerate(pairs))
     return RoutePlan(requested[0], attempts, router, tuple(chosen))
 

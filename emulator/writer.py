@@ -84,7 +84,9 @@ async def play(
                 record("head", str(event.status))
                 entry.response_headers = dict(event.headers)
                 # Headers wait for the first event when it is due now, leaving in its write.
-                ready = timeline.coalesce and index < len(events) and isinstance(events[index], Send)
+                ready = (
+                    timeline.coalesce and index < len(events) and isinstance(events[index], Send)
+                )
                 response = await _prepare(request, event, with_first_write=ready)
             elif isinstance(event, Send):
                 if response is None:
