@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,6 +11,15 @@ import pytest
 
 from emulator.config import Config
 from emulator.testing import EmulatorServer
+
+# The SDKs' HTTP stacks import their connection library lazily and cache its exception classes on
+# first use (httpx2's HTTPCORE_EXC_MAP). Imported here, before any pytester in-process run (which
+# drops the modules a run imports), so a first use inside such a run cannot leave a cache of
+# dropped classes behind: later tests would get raw httpcore2.ReadError instead of
+# openai.APIConnectionError, depending on which tests ran first.
+for _library in ("httpcore", "httpcore2"):
+    with contextlib.suppress(ImportError):  # an SDK release that does not use it
+        importlib.import_module(_library)
 
 # The time every fixture server reports, so whole responses compare byte for byte.
 FIXED_TIME = 1735689600
