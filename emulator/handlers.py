@@ -30,6 +30,7 @@ from emulator.fallback import (
 )
 from emulator.generate import Draw
 from emulator.genstats import generation_cost
+from emulator.inline import SliceSpent, inline_slice
 from emulator.journal import JournalEntry, printable
 from emulator.openapi import openapi_document
 from emulator.proxy import Forward
@@ -64,10 +65,14 @@ def check_auth(request: web.Request, emulator: Emulator) -> str:
 
 ENTRY = web.RequestKey("journal_entry", JournalEntry)
 # Bodies up to this size are parsed and validated on the event loop: every step is linear, so
-# they take well under a millisecond; larger ones (or ones whose reply is generated from a
-# schema) go to a worker thread with a deadline (emulator.deadline).
+# they take well under a millisecond; larger ones go to a worker thread with a deadline
+# (emulator.deadline).
 INLINE_BODY_BYTES = 16 * 1024
-_HEAVY_KEYS = ("response_format", "tools")
+# A reply generated from a JSON Schema (tool arguments, structured output) is tried on the event
+# loop within this slice of the generator's budget (about 10 us a step), and redone in a worker
+# thread, with the whole budget, the moment it would spend more: same value either way.
+INLINE_SLICE_STEPS = 300
+INLINE_SLICE_CHARS = 64 * 1024
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
@@ -262,15 +267,19 @@ async def _plan(
     served_pricing = outcome.attempt.endpoint.pricing
     # openrouter_metadata of the reply (router-metadata docs), when the request opted in.
     router_meta = route_metadata(route, outcome) if metadata_enabled(chat.headers) else None
-    if heavy or any(key in body for key in _HEAVY_KEYS) or _costly(response):
-        plan = await _bounded(
-            emulator,
-            lambda: _compile(response, chat, draw, emulator, entry, served_pricing, router_meta),
-            422,
-            "generate",
-        )
-    else:
-        plan = _compile(response, chat, draw, emulator, entry, served_pricing, router_meta)
+
+    def compile_plan() -> timeline.Timeline:
+        return _compile(response, chat, draw, emulator, entry, served_pricing, router_meta)
+
+    plan: timeline.Timeline | None = None
+    if not heavy and not _costly(response):
+        try:
+            with inline_slice(INLINE_SLICE_STEPS, INLINE_SLICE_CHARS):
+                plan = compile_plan()
+        except SliceSpent:
+            plan = None  # too much for the event loop: the worker thread starts it again
+    if plan is None:
+        plan = await _bounded(emulator, compile_plan, 422, "generate")
     if entry.completion is not None:  # what routing did, for the stats and the cost
         entry.completion["pricing"] = dict(served_pricing)
         entry.completion["provider_responses"] = outcome.provider_responses

@@ -31,7 +31,11 @@ def _server_writes(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> l
 
 
 def _stream(server: EmulatorServer) -> bytes:
-    body = {"model": "openai/gpt-4o", "stream": True, "messages": [{"role": "user", "content": "x"}]}
+    body = {
+        "model": "openai/gpt-4o",
+        "stream": True,
+        "messages": [{"role": "user", "content": "x"}],
+    }
     with httpx.Client() as client:
         response = client.post(
             server.base_url + "/chat/completions",

@@ -46,6 +46,7 @@ from typing import Any
 
 from faker import Faker
 
+from emulator.jsongen.budget import MAX_STEPS
 from emulator.jsongen.check import compiled, validator_for, verify
 from emulator.jsongen.walk import Gen
 
@@ -55,7 +56,10 @@ __all__ = ["generate_json", "generate_object"]
 def generate_json(schema: Mapping[str, Any] | bool, rng: random.Random, faker: Faker) -> Any:
     """A value valid against `schema`, or GenerationError naming the schema path and keyword."""
     validator = validator_for(schema)
-    value = Gen(schema, rng, faker, validator).value(schema, "#", None)
+    gen = Gen(schema, rng, faker, validator)
+    if gen.budget.slice_steps < MAX_STEPS:  # inline: a schema that needs more stops at once
+        gen.budget.afford(*gen.bounds.least(schema, True))
+    value = gen.value(schema, "#", None)
     verify(validator, value)
     return value
 

@@ -81,6 +81,7 @@ def _afford_items(
     rest = max(0, lo - len(prefix))
     need_c, need_s = need_c + rest * each_c, need_s + rest * each_s
     budget = gen.budget
+    budget.afford(need_c, need_s)
     if need_c > budget.chars or need_s > budget.steps:
         if prefix:
             detail = f"minItems {lo}: at least {{:,}} for its items"

@@ -7,14 +7,22 @@ first compare a lower bound of what they need (`LowerBounds`) with what is left,
 obviously huge schemas fail at once, and arrays draw fewer optional items rather than overrun it.
 Past the budget, GenerationError names the path: the single event loop serving requests is never
 held for long.
+
+Within `emulator.inline.inline_slice(steps, chars)` a generation also has a slice, far smaller
+than the budget: the server tries a request's generation on the event loop first and, the moment
+it would spend more than the slice, stops it (`SliceSpent`) and redoes it in a worker thread
+with the whole budget. The slice changes no choice (every decision reads the budget, never the
+slice), so both give the same value.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from emulator.errors import GenerationError
+from emulator.inline import SliceSpent, current_slice
 from emulator.jsongen.keywords import COMPOSED, fail, infer, size
 from emulator.jsongen.regex import pattern_width
 
@@ -40,23 +48,40 @@ class Budget:
     `CHECK_COST`, a slow faker provider more), so that steps track time, not calls.
     """
 
-    __slots__ = ("chars", "steps")
+    __slots__ = ("chars", "slice_chars", "slice_steps", "steps")
 
     def __init__(self) -> None:
         self.chars = MAX_CHARS
         self.steps = MAX_STEPS
+        inline = current_slice()
+        # What the inline slice still allows (no slice: more than any budget).
+        self.slice_steps, self.slice_chars = inline if inline else (sys.maxsize, sys.maxsize)
 
     def spend(self, chars: int, path: str) -> None:
-        """Charge `chars` characters written for `path`; TooComplex when none are left."""
+        """Charge `chars` characters written for `path`; TooComplex when none are left
+        (SliceSpent when the inline slice has none left)."""
         self.chars -= chars
+        self.slice_chars -= chars
+        if self.slice_chars < 0:
+            raise SliceSpent()
         if self.chars < 0:
             raise self.out_of_chars(path)
 
     def tick(self, path: str, steps: int = 1) -> None:
-        """Charge `steps` steps of work for `path`; TooComplex when none are left."""
+        """Charge `steps` steps of work for `path`; TooComplex when none are left
+        (SliceSpent when the inline slice has none left)."""
         self.steps -= steps
+        self.slice_steps -= steps
+        if self.slice_steps < 0:
+            raise SliceSpent()
         if self.steps < 0:
             raise self.out_of_steps(path)
+
+    def afford(self, chars: int, steps: int = 0) -> None:
+        """SliceSpent when the inline slice cannot afford `chars` characters and `steps` steps
+        (a lower bound of what is about to be spent); nothing otherwise."""
+        if chars > self.slice_chars or steps > self.slice_steps:
+            raise SliceSpent()
 
     def out_of_chars(self, path: str) -> TooComplex:
         """The error for running out of characters at `path`."""

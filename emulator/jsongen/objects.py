@@ -148,6 +148,7 @@ def _afford_properties(gen: Gen, shape: _Shape, names: list[str]) -> None:
     missing = max(0, low - len(names))  # a key of a letter and a step each, at least
     need_c, need_s = need_c + missing, need_s + missing
     budget = gen.budget
+    budget.afford(need_c, need_s)
     if need_c > budget.chars or need_s > budget.steps:
         which = 0 if need_c > budget.chars else 1
         most = max(range(len(names)), key=lambda i: bounds[i][which], default=None)

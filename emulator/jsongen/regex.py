@@ -145,6 +145,7 @@ class RegexWriter:
     def check(self) -> None:
         if len(self.buf) + self.extra > self.cap:
             raise self.budget.out_of_chars(self.path)
+        self.budget.afford(len(self.buf) + self.extra)
 
     def tick(self) -> None:
         self.budget.tick(self.path)
@@ -178,6 +179,7 @@ class RegexWriter:
         buf, char = self.buf, self.char
         if len(buf) + self.extra + low > self.cap:
             raise self.budget.out_of_chars(self.path)
+        self.budget.afford(len(buf) + self.extra + low)
         for _ in range(low):
             buf.append(char(op, arg))
         if self.target is None:

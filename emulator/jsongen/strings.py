@@ -33,6 +33,7 @@ def string(gen: Gen, schema: Mapping[str, Any], path: str, hint: str | None) -> 
     limit = MAX_LENGTH if hi is None else hi
     fmt = schema.get("format")
     need = max(lo, pattern_width(schema["pattern"])) if "pattern" in schema else lo
+    gen.budget.afford(need)
     if need > gen.budget.chars:
         detail = f"minLength {lo}" if need == lo else f"'pattern' needs at least {need:,}"
         raise gen.budget.too_long(path, detail)

@@ -67,8 +67,9 @@ class Gen:
         """A value for `schema` at `path` (`hint`: the property name); GenerationError if none."""
         budget = self.budget
         budget.steps -= 1
-        if budget.steps < 0:
-            raise budget.out_of_steps(path)
+        budget.slice_steps -= 1
+        if budget.steps < 0 or budget.slice_steps < 0:
+            budget.tick(path, 0)  # raises SliceSpent or TooComplex
         if schema is True:
             schema = {}
         if schema is False:
