@@ -125,9 +125,12 @@ def test_large_body_past_the_budget_is_a_413(make_server: MakeServer) -> None:
 
 
 def test_generation_past_the_budget_is_a_422(make_server: MakeServer) -> None:
-    """A reply generated from a response_format schema past the budget gets a 422 envelope."""
+    """A reply generated from a response_format schema past the budget gets a 422 envelope (a
+    schema that needs more than the inline slice: 400 required items, redone in the worker
+    thread, where the budget applies)."""
     server = make_server(request_budget_ms=0)
-    schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+    rows = {"type": "array", "minItems": 400, "items": {"type": "string"}}
+    schema = {"type": "object", "properties": {"a": rows}, "required": ["a"]}
     rf = {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}
     response = post(server, {"model": "m", "messages": MESSAGES, "response_format": rf})
     assert response.status_code == 422
