@@ -27,6 +27,7 @@ MARKER_OPTIONS = (
     "fail_on_unused",
     "session",
     "chaos",
+    "normalize",
 )
 RECORD_MODES = ("none", "once", "new_episodes", "all")  # as emulator.cassette.RECORD_MODES
 _HASH_CHARS = 16
@@ -82,6 +83,9 @@ def bad_values(options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     chaos = options.get("chaos")
     if chaos is not None and not isinstance(chaos, (str, Mapping)):
         yield "chaos", "must be the X-Emulator-Chaos header's syntax or a mapping (docs/chaos.md)"
+    norm = options.get("normalize")
+    if norm is not None and not isinstance(norm, (bool, str, list, Mapping)):
+        yield "normalize", "must be True, False, a list of rewrites or a mapping (docs/agents.md)"
     session = options.get("session")
     if session is not None and session is not True:
         from emulator.state import MAX_SESSION_CHARS

@@ -71,7 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "chat_emulator(scenarios=None, strict=None, seed=None, time_scale=None, "
         "check_requests=True, catalog=None, generation_lag_ms=None, generation_lag_polls=None, "
         "catalog_strict=None, rpm=None, rpd=None, tpm=None, record=None, cassette=None, "
-        "fail_on_unused=False, session=None, chaos=None): "
+        "fail_on_unused=False, session=None, chaos=None, normalize=None): "
         "options for the chat_emulator fixture of this test",
     )
 
@@ -237,10 +237,11 @@ def _apply(server: EmulatorServer, options: Mapping[str, Any], test_dir: Path) -
         "tpm",
     )
     server.configure(**{k: options[k] for k in names if k in options})
-    try:
-        server.configure(chaos=options.get("chaos"))
-    except (ValueError, ScenarioError) as exc:
-        pytest.fail(f"@pytest.mark.chat_emulator(chaos=...): {exc}", pytrace=False)
+    for name in ("chaos", "normalize"):
+        try:
+            server.configure(**{name: options.get(name)})
+        except (ValueError, ScenarioError) as exc:
+            pytest.fail(f"@pytest.mark.chat_emulator({name}=...): {exc}", pytrace=False)
     catalogs = options.get("catalog") or ()
     if isinstance(catalogs, (str, os.PathLike, Mapping)):
         catalogs = [catalogs]

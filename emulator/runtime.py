@@ -148,6 +148,7 @@ class Emulator:
             self.clear_journal()
         self.chaos_counters.reset()
         self.chaos = self.config.chaos
+        self.normalize = self.config.normalize
         self._serial = itertools.count(1)
         self.seed = self.config.seed
         self.strict = self.config.strict

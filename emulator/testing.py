@@ -286,13 +286,20 @@ class EmulatorServer(JournalView, CallAssertions):
         rpd: int | None = None,
         tpm: int | None = None,
         chaos: str | Mapping[str, Any] | Chaos | None = None,
+        normalize: bool | str | list[str] | Mapping[str, Any] | None = None,
     ) -> None:
         """Per-test settings (the pytest marker uses this); reset() restores the config's.
         The generation lag hides a generation's stats (404) until it ended `generation_lag_ms`
         ago (times the time scale) and was polled `generation_lag_polls` times. `chaos` is the
         server's chaos spec (docs/chaos.md): the header's one-line syntax, a mapping like a
         scenario's `chaos:` key, or a Chaos; its request counts start again. Raises ValueError
-        or ScenarioError for a bad one."""
+        or ScenarioError for a bad one. `normalize` is the normalisation before matching of
+        every scenario without its own (docs/agents.md): what a scenario's `normalize:` takes,
+        or `serve --normalize`'s comma-separated rewrites; ValueError naming a bad one."""
+        if normalize is not None:
+            from emulator import normalize as normalization
+
+            self.emulator.normalize = normalization.parse(normalize)
         if chaos is not None:
             self.emulator.chaos = chaos_from(chaos)
             self.emulator.chaos_counters.reset()

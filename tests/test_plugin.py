@@ -326,7 +326,7 @@ def test_marker_options(project: pytest.Pytester) -> None:
                 "@pytest.mark.chat_emulator: unknown option(s) stict; valid: scenarios, strict, "
                 "seed, time_scale, check_requests, catalog, generation_lag_ms, "
                 "generation_lag_polls, catalog_strict, rpm, rpd, tpm, record, cassette, "
-                "fail_on_unused, session, chaos"
+                "fail_on_unused, session, chaos, normalize"
             ),
         ),
         (

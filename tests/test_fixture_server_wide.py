@@ -1,6 +1,6 @@
-"""Server-wide chaos from the pytest fixture: `@pytest.mark.chat_emulator(chaos=...)` (the
-header's one-line syntax or a `chaos:` mapping) and `configure(chaos=...)`, through the openai
-SDK; counted per session; a bad spec is a setup error naming it (pytester)."""
+"""Server-wide chaos and normalisation from the pytest fixture: the marker's `chaos=...` (the
+header's one-line syntax or a `chaos:` mapping) and `normalize=...`, and `configure(...)`, through
+the openai SDK; chaos counted per session; a bad value is a setup error naming it (pytester)."""
 
 from __future__ import annotations
 
@@ -76,22 +76,58 @@ def test_configure_chaos_refuses_a_bad_spec(server: EmulatorServer) -> None:
         server.configure(chaos={"rates": [{"fault": "error"}]})
 
 
+SPACED = {
+    "name": "spaced",
+    "match": {"last_user_message": "hello world"},
+    "reply": {"content": "matched"},
+}
+
+
+def spaced(server: EmulatorServer) -> str:
+    with openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0) as client:
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "user", "content": "  hello\n   world "}
+        ]
+        reply = client.chat.completions.create(model="openai/gpt-4o", messages=messages)
+    return reply.choices[0].message.content or ""
+
+
+@pytest.mark.chat_emulator(scenarios=[SPACED], normalize=["whitespace"])
+def test_marker_normalize_applies_to_every_scenario(chat_emulator: EmulatorServer) -> None:
+    """normalize=["whitespace"]: a scenario without its own normalize matches spaced text."""
+    assert spaced(chat_emulator) == "matched"
+
+
+def test_configure_normalize_until_the_reset(server: EmulatorServer) -> None:
+    """configure(normalize="whitespace") matches; after reset() spacing decides again."""
+    server.configure(normalize="whitespace")
+    server.add(SPACED)
+    assert spaced(server) == "matched"
+    server.reset()
+    server.add(SPACED)
+    assert spaced(server) != "matched"
+    with pytest.raises(ValueError, match="unknown rewrite\\(s\\) 'tabs'; valid: whitespace"):
+        server.configure(normalize="tabs")
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ('"error=2"', "*chaos=...): rate 2 of error is not between 0 and 1*"),
+        ('chaos="error=2"', "*chaos=...): rate 2 of error is not between 0 and 1*"),
         (
-            '{"rates": [{"fault": "boom", "rate": 0.1}]}',
+            'chaos={"rates": [{"fault": "boom", "rate": 0.1}]}',
             "*chaos=...): <chaos>: *boom*",
         ),
-        ("5", "*chaos=5 must be the X-Emulator-Chaos header's syntax or a mapping*"),
+        ("chaos=5", "*chaos=5 must be the X-Emulator-Chaos header's syntax or a mapping*"),
+        ('normalize=["tabs"]', "*normalize=...): unknown rewrite(s) 'tabs'; valid: *"),
+        ("normalize=5", "*normalize=5 must be True, False, a list of rewrites or a mapping*"),
     ],
-    ids=["header-syntax", "mapping", "type"],
+    ids=["header-syntax", "mapping", "type", "normalize", "normalize-type"],
 )
-def test_a_bad_chaos_option_is_a_setup_error(
+def test_a_bad_server_wide_option_is_a_setup_error(
     pytester: pytest.Pytester, value: str, message: str
 ) -> None:
-    """A wrong chaos option errors at setup with a message naming the problem."""
+    """A wrong chaos or normalize option errors at setup with a message naming the problem."""
     pytester.makeini(
         "[pytest]\naddopts = --strict-markers -p no:cacheprovider\n"
         "asyncio_default_fixture_loop_scope = function\nfilterwarnings = error\n"
@@ -103,7 +139,7 @@ def test_a_bad_chaos_option_is_a_setup_error(
             import emulator.loader
             import emulator.testing  # noqa: F401
 
-            @pytest.mark.chat_emulator(chaos={value})
+            @pytest.mark.chat_emulator({value})
             def test_x(chat_emulator):
                 pass
             """
