@@ -169,6 +169,29 @@ reply: {content: fine}
         ask()
 
 
+def test_a_burst_every_window_of_time_through_the_sdk(server: EmulatorServer) -> None:
+    """burst=error:429*2/60s: the first two requests of the minute are RateLimitErrors, the
+    rest of that minute's requests pass."""
+    client = openai.OpenAI(
+        base_url=server.base_url,
+        api_key=server.api_key,
+        max_retries=0,
+        default_headers={"X-Emulator-Chaos": "burst=error:429*2/60s"},
+    )
+    outcomes = []
+    for _ in range(5):
+        try:
+            client.chat.completions.create(model="openai/gpt-4o", messages=BODY["messages"])
+            outcomes.append("ok")
+        except openai.RateLimitError:
+            outcomes.append("429")
+    assert outcomes == ["429", "429", "ok", "ok", "ok"]
+    assert server.requests[1].chaos is not None
+    assert server.requests[1].chaos["reason"] == (
+        "header chaos: burst of 2 error every 60000 ms (window 0, 2 of 2)"
+    )
+
+
 def test_server_chaos_from_the_config(make_server: Callable[..., EmulatorServer]) -> None:
     """A server started with chaos applies it to every request."""
     server = make_server(chaos=chaosspec.parse_header("error:502=1"))
