@@ -4,8 +4,10 @@ error wins (model-fallbacks docs; provider-level fallback within a model).
 Each attempt is matched as a request for its candidate model on its provider endpoint. An
 `ErrorReply` falls through unless it is `terminal` or nothing is left: from a scenario that
 matches on `provider` or `attempt` (a provider failing) to the model's next endpoint, otherwise
-(the model failing) to the next candidate model. So a plain request with one model gets its
-scenario's error as before, and a scripted sequence is not consumed by provider retries. A
+(the model failing) to the next candidate model; a provider failing is noted in the outcome,
+so the default load balancing tries that endpoint last for a while (emulator.outages). So a
+plain request with one model gets its scenario's error as before, and a scripted sequence is
+not consumed by provider retries. A
 reply or a fault ends the loop: errors after the first streamed token never fall back. Every
 attempt is recorded as the generation stats' `provider_responses` (spec schema
 ProviderResponse).
@@ -39,6 +41,8 @@ class Outcome:
     attempt: Attempt
     selection: Selection
     provider_responses: list[dict[str, Any]] = field(default_factory=list)
+    # (catalog model id, endpoint tag) of each provider that failed (emulator.outages)
+    provider_failures: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def response_ok(self) -> bool:
@@ -49,6 +53,7 @@ class Outcome:
 def run_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
     """Try `plan`'s attempts in order with `select` (which may raise, e.g. strict mode's 404)."""
     responses: list[dict[str, Any]] = []
+    failures: list[tuple[str, str]] = []
     failed_models: set[str] = set()
     pending = list(plan.attempts)
     number = 0
@@ -63,7 +68,8 @@ def run_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
             request = chat.for_attempt(
                 attempt.model, attempt.endpoint.provider_name, attempt.endpoint.tag, number + 1
             )
-            return Outcome(attempt.refusal, request, attempt, Selection(None, None), responses)
+            refused = Selection(None, None)
+            return Outcome(attempt.refusal, request, attempt, refused, responses, failures)
         number += 1
         attempt = dataclasses.replace(attempt, number=number)
         request = chat.for_attempt(
@@ -76,12 +82,15 @@ def run_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
             scenario = selection.scenario
             if scenario is None or not _provider_level(scenario):
                 failed_models.add(attempt.model)
+            else:
+                failures.append((attempt.catalog_model.id, attempt.endpoint.tag))
             left = [a for a in pending if a.model not in failed_models]
             if not response.terminal and left:
                 continue
         else:
             responses.append(_provider_response(attempt, 200))
-        return Outcome(_served_by(response, attempt), request, attempt, selection, responses)
+        served = _served_by(response, attempt)
+        return Outcome(served, request, attempt, selection, responses, failures)
     raise AssertionError("a route has at least one attempt")  # pragma: no cover
 
 

@@ -8,8 +8,8 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -18,7 +18,6 @@ from emulator import childparse, injection, ratelimits, replay, routing, streams
 from emulator.bodyparse import check_content_encoding, parse_json_body
 from emulator.chatrequest import ChatRequest
 from emulator.contextfit import prompt_size
-from emulator.deadline import BudgetExceeded
 from emulator.errors import BAD_KEY_MESSAGE, NO_AUTH_MESSAGE, RequestError, error_envelope
 from emulator.fallback import (
     NO_METADATA_STATUSES,
@@ -40,7 +39,6 @@ from emulator.state import no_match_error, session_of
 from emulator.unavailable import RoutingError
 from emulator.validation import ValidationResult, error_for
 
-T = TypeVar("T")
 EMULATOR = web.AppKey("emulator", Emulator)
 NOT_VALIDATED = ValidationResult(problems=(), ignored=())
 log = logging.getLogger("emulator")
@@ -193,7 +191,7 @@ async def _plan(
         )
     await emulator.pacing()[1].turn()  # one plan per loop iteration: due chunks go first
     if heavy:
-        body, result, chat = await _bounded(emulator, intake, 413, "parse and validate")
+        body, result, chat = await emulator.within_budget(intake, 413, "parse and validate")
     else:
         body, result, chat = intake()
     entry.body = body
@@ -225,7 +223,7 @@ async def _plan(
         reply = ErrorReply(429, refusal.message, headers=refusal.headers(now))
         return timeline.error_response(reply, chat.model, emulator.created())
     try:
-        route = await _route(emulator, body, chat, len(raw), heavy)
+        route = await _route(emulator, body, chat, (len(raw), heavy), session)
     except RoutingError as exc:
         reply = ErrorReply(exc.status, exc.message, availability=exc.availability)
         meta = unrouted_metadata(chat, emulator.catalog) if metadata_enabled(chat.headers) else None
@@ -233,6 +231,7 @@ async def _plan(
     outcome = run_attempts(
         route, chat, lambda r: emulator.state.select(r, admit, session, emulator.normalize)
     )
+    emulator.outages.record(session, outcome.provider_failures, emulator.clock())
     chat, selection = outcome.request, outcome.selection
     scenario = selection.scenario
     entry.scenario = scenario.name if scenario else None
@@ -279,7 +278,7 @@ async def _plan(
         except SliceSpent:
             plan = None  # too much for the event loop: the worker thread starts it again
     if plan is None:
-        plan = await _bounded(emulator, compile_plan, 422, "generate")
+        plan = await emulator.within_budget(compile_plan, 422, "generate")
     if entry.completion is not None:  # what routing did, for the stats and the cost
         entry.completion["pricing"] = dict(served_pricing)
         entry.completion["provider_responses"] = outcome.provider_responses
@@ -290,17 +289,24 @@ async def _plan(
 
 
 async def _route(
-    emulator: Emulator, body: dict[str, Any], chat: ChatRequest, size: int, heavy: bool
+    emulator: Emulator,
+    body: dict[str, Any],
+    chat: ChatRequest,
+    raw: tuple[int, bool],
+    session: str | None,
 ) -> routing.RoutePlan:
-    """The request's route; a large body's (whose prompt may need counting against the context
-    windows) is planned in a worker thread within the request budget."""
+    """The request's route, the session's recent outages tried last; a large body's (`raw`:
+    its size and whether it is large), whose prompt may need counting against the context
+    windows, is planned in a worker thread within the request budget."""
     rng = emulator.generator.rng(Draw(emulator.seed, 0), chat, "route")
-    prompt = prompt_size(body, size, lambda: (chat.prompt_token_count, chat.tool_token_count))
+    prompt = prompt_size(body, raw[0], lambda: (chat.prompt_token_count, chat.tool_token_count))
+    down = emulator.outages.down(session, emulator.clock())
 
     def plan() -> routing.RoutePlan:
-        return routing.plan_route(body, emulator.catalog, rng, emulator.catalog_strict, prompt)
+        catalog, strict = emulator.catalog, emulator.catalog_strict
+        return routing.plan_route(body, catalog, rng, strict, prompt, down)
 
-    return await _bounded(emulator, plan, 413, "route") if heavy else plan()
+    return await emulator.within_budget(plan, 413, "route") if raw[1] else plan()
 
 
 def _costly(response: Response) -> bool:
@@ -311,20 +317,6 @@ def _costly(response: Response) -> bool:
     specs = (response.choice, *(response.choices or ()))
     texts = [t for spec in specs for t in (spec.content, spec.reasoning, spec.refusal) if t]
     return any("{{" in text or len(text) > INLINE_BODY_BYTES for text in texts)
-
-
-async def _bounded(emulator: Emulator, step: Callable[[], T], status: int, what: str) -> T:
-    """`step()` in a worker thread within the request budget; RequestError(`status`) past it."""
-    budget_ms = emulator.config.request_budget_ms
-    try:
-        return await emulator.bounded.run(step, budget_ms / 1000)
-    except BudgetExceeded:
-        raise RequestError(
-            status,
-            f"the request needs more than the server's budget of {budget_ms:.0f} ms to "
-            f"{what}; send a smaller or simpler request",
-            {"budget_ms": budget_ms},
-        ) from None
 
 
 def _compile(

@@ -7,8 +7,10 @@ follow unless `allow_fallbacks` is false); `sort` (`price`, `throughput`, `laten
 orders them; with neither, the default load balancing orders them by a seeded draw weighted by
 the inverse square of the price. A base slug (`google-vertex`) matches every endpoint of that
 provider (`google-vertex/europe`), a full slug (`deepinfra/turbo`) only that one.
-`preferred_min_throughput` and `preferred_max_latency` move the endpoints that miss them behind
-the others (after the listed ones of `order`), never dropping them.
+The default load balancing tries the endpoints with a recent outage (`emulator.outages`) last,
+unless `only` names them. `preferred_min_throughput` and `preferred_max_latency` move the
+endpoints that miss them behind the others (after the listed ones of `order`), never dropping
+them.
 
 Pure: no I/O, no clock; the random generator is passed in (seeded per request).
 """
@@ -27,6 +29,7 @@ from emulator.pricing import price
 from emulator.unavailable import constraint_message, ignore_message, only_message, shown_prices
 
 MILLION = Decimal(1_000_000)
+Down = Callable[[Endpoint], bool]  # whether an endpoint had an outage in the last 30 s
 # Request parameters an endpoint may support (spec schema Parameter), for require_parameters.
 PARAMETERS = (
     "temperature", "top_p", "top_k", "min_p", "top_a", "frequency_penalty", "presence_penalty",
@@ -56,9 +59,11 @@ def endpoints_for(
     body: Mapping[str, Any],
     rng: random.Random,
     fit: Callable[[Endpoint], bool] | None = None,
+    down: Down | None = None,
 ) -> Endpoints:
     """The endpoints of `model` that may serve `body`: allowed by `prefs` and, with `fit`,
-    able to hold the request (emulator.contextfit), in the order they are tried."""
+    able to hold the request (emulator.contextfit), in the order they are tried; `down` tells
+    the endpoints with a recent outage, which the default load balancing tries last."""
     variants = split_variants(model_id)[1]
     pool = [e for e in model.endpoints if _tier_admitted(e, variants)]
     excluded: list[str] = []
@@ -78,7 +83,7 @@ def endpoints_for(
         pool = [e for e in pool if fit(e)]
         if not pool:
             return Endpoints([], ["context_length"], unfit=tuple(allowed))
-    ordered = _ordered(pool, prefs, variants, rng)
+    ordered = _ordered(pool, prefs, variants, rng, down)
     if not ordered:  # provider.order with allow_fallbacks false named none of them
         named = tuple(e for e in allowed if any(_named(e, (n,)) for n in prefs.order))
         if named:  # it named some, but their windows are too small
@@ -180,7 +185,11 @@ def _within(endpoint: Endpoint, limits: Mapping[str, Decimal]) -> bool:
 
 
 def _ordered(
-    pool: list[Endpoint], prefs: Preferences, variants: tuple[str, ...], rng: random.Random
+    pool: list[Endpoint],
+    prefs: Preferences,
+    variants: tuple[str, ...],
+    rng: random.Random,
+    down: Down | None = None,
 ) -> list[Endpoint]:
     if prefs.order:
         listed: list[Endpoint] = []
@@ -189,8 +198,8 @@ def _ordered(
         if not prefs.allow_fallbacks:
             return listed
         rest = [e for e in pool if not _among(e, listed)]
-        return listed + preferred_first(_balanced(rest, prefs, variants, rng), prefs)
-    ordered = preferred_first(_balanced(pool, prefs, variants, rng), prefs)
+        return listed + preferred_first(_balanced(rest, prefs, variants, rng, down), prefs)
+    ordered = preferred_first(_balanced(pool, prefs, variants, rng, down), prefs)
     return ordered if prefs.allow_fallbacks else ordered[:1]
 
 
@@ -218,12 +227,22 @@ def _among(endpoint: Endpoint, endpoints: list[Endpoint]) -> bool:
 
 
 def _balanced(
-    pool: list[Endpoint], prefs: Preferences, variants: tuple[str, ...], rng: random.Random
+    pool: list[Endpoint],
+    prefs: Preferences,
+    variants: tuple[str, ...],
+    rng: random.Random,
+    down: Down | None = None,
 ) -> list[Endpoint]:
     key = sort_key(prefs, variants)
     if key is not None:
         return sorted(pool, key=key)
-    return _weighted_order(pool, rng)
+    if down is None:
+        return _weighted_order(pool, rng)
+    # The default strategy skips providers with a recent outage (emulator.outages): they are
+    # the last fallbacks, unless the request pins them with `only`.
+    out = [e for e in pool if down(e) and not (prefs.only and _named(e, prefs.only))]
+    stable = [e for e in pool if not _among(e, out)]
+    return _weighted_order(stable, rng) + (_weighted_order(out, rng) if out else [])
 
 
 def sort_key(prefs: Preferences, variants: tuple[str, ...]) -> Callable[[Endpoint], Any] | None:

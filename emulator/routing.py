@@ -33,7 +33,7 @@ from typing import Any
 from emulator.catalog import Catalog, CatalogModel, Endpoint, default_model, split_variants
 from emulator.contextfit import PromptSize, fits, known_window, refusal
 from emulator.preferences import Preferences
-from emulator.providers import endpoints_for, preferred, sort_key
+from emulator.providers import Down, endpoints_for, preferred, sort_key
 from emulator.scenario import ErrorReply
 from emulator.unavailable import RoutingError, availability, filtered, not_found
 
@@ -88,10 +88,13 @@ def plan_route(
     rng: random.Random,
     strict: bool = False,
     size: PromptSize | None = None,
+    down: frozenset[tuple[str, str]] = frozenset(),
 ) -> RoutePlan:
     """The attempts for a request body. With `size`, a catalog model none of whose allowed
     endpoints can hold the request is an attempt that fails with the router's 400
-    `context_length_exceeded` (falling back like any error). Raises `RoutingError` when no
+    `context_length_exceeded` (falling back like any error). `down` holds the (catalog model
+    id, endpoint tag) pairs with a recent outage, which the default load balancing tries last
+    (emulator.outages). Raises `RoutingError` when no
     endpoint is left, or a model is missing from a `strict` catalog."""
     prefs = Preferences.parse(body.get("provider"))
     requested = candidates(body) or ("",)
@@ -106,7 +109,7 @@ def plan_route(
                 raise not_found(model_id, list(requested))
             model = default_model(model_id)
         fit = _fit(size, catalog.get(model_id) is not None and known_window(model))
-        found = endpoints_for(model, model_id, prefs, body, rng, fit)
+        found = endpoints_for(model, model_id, prefs, body, rng, fit, _down(model, down))
         if found.unfit and size is not None:
             pairs.append((model_id, model, found.unfit[0], refusal(found.unfit, size)))
         elif found.ordered:
@@ -123,6 +126,12 @@ def plan_route(
             pairs.sort(key=lambda p: not preferred(p[2], prefs))
     attempts = tuple(Attempt(i + 1, m, e, cm, r) for i, (m, cm, e, r) in enumerate(pairs))
     return RoutePlan(requested[0], attempts, router, tuple(chosen))
+
+
+def _down(model: CatalogModel, down: frozenset[tuple[str, str]]) -> Down | None:
+    if not any(model_id == model.id for model_id, _ in down):
+        return None
+    return lambda endpoint: (model.id, endpoint.tag) in down
 
 
 def _fit(size: PromptSize | None, window: bool) -> Callable[[Endpoint], bool] | None:

@@ -6,17 +6,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from emulator.accounts import Accounts
 from emulator.catalog import Catalog
 from emulator.catalogfile import build_catalog
 from emulator.chaos import ChaosCounters
 from emulator.config import Config
-from emulator.deadline import Bounded
+from emulator.deadline import Bounded, BudgetExceeded
+from emulator.errors import RequestError
 from emulator.generate import Generator
 from emulator.journal import Journal, JournalEntry
+from emulator.outages import Outages
 from emulator.pacer import Pacer, PlanningSlots
 from emulator.quota import Limits, Quotas, ScenarioQuotas
 from emulator.report import find_problems, format_block
@@ -25,6 +27,7 @@ from emulator.state import ScenarioState
 from emulator.validation import RequestValidator
 
 DROPPED_PROBLEMS_KEPT = 5
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from emulator.proxy import Recorder
@@ -71,6 +74,7 @@ class Emulator:
         self.catalog_strict = config.catalog_strict
         self.quotas = Quotas(self._limits(), self.accounts.free_daily_limit)
         self.scenario_quotas = ScenarioQuotas()  # scenarios' own rate_limits
+        self.outages = Outages()  # providers that failed recently, for the load balancing
         self._clock_start = (time.time(), time.monotonic())
         self.clock_offset = 0.0
         self.open_tasks: set[asyncio.Task[object]] = set()
@@ -85,6 +89,20 @@ class Emulator:
         if self._pacing is None or self._pacing[0] is not loop:
             self._pacing = (loop, Pacer(loop), PlanningSlots(loop))
         return self._pacing[1], self._pacing[2]
+
+    async def within_budget(self, step: Callable[[], T], status: int, what: str) -> T:
+        """`step()` in a worker thread within the request budget (`request_budget_ms`);
+        RequestError(`status`) past it, saying it could not `what`."""
+        budget_ms = self.config.request_budget_ms
+        try:
+            return await self.bounded.run(step, budget_ms / 1000)
+        except BudgetExceeded:
+            raise RequestError(
+                status,
+                f"the request needs more than the server's budget of {budget_ms:.0f} ms to "
+                f"{what}; send a smaller or simpler request",
+                {"budget_ms": budget_ms},
+            ) from None
 
     def next_serial(self) -> int:
         return next(self._serial)
@@ -161,14 +179,16 @@ class Emulator:
         self.catalog_strict = self.config.catalog_strict
         self.quotas = Quotas(self._limits(), self.accounts.free_daily_limit)
         self.scenario_quotas.clear()
+        self.outages.clear()
         self.clock_offset = 0.0
         self.cancel_open_streams()
 
     def reset_session(self, session: str) -> int:
-        """Forget one session: its sequence counters, journal entries and chaos counts (other
-        sessions and the scenarios stay). Returns how many journal entries were dropped."""
+        """Forget one session: its sequence counters, journal entries, chaos counts and outages
+        (other sessions and the scenarios stay). Returns how many journal entries were dropped."""
         self.state.reset_counters(session)
         self.chaos_counters.reset(session_scope(session))
+        self.outages.clear(session)
         return self.journal.clear_session(session)
 
     def clear_journal(self) -> None:
