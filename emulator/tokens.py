@@ -123,11 +123,25 @@ def _write_cache(path: Path, ranks: dict[bytes, int]) -> None:
         return
 
 
+# Counts of texts up to this many characters are remembered (the most recent REMEMBERED): a
+# conversation resends its earlier messages and a scenario its fixed reply on every request.
+# At most about 8 MB.
+SHORT_CHARS = 2048
+REMEMBERED = 4096
+
+
 def count(text: str) -> int:
     """Tokens in `text`; special-token text such as `<|endoftext|>` counts as ordinary text."""
+    if len(text) <= SHORT_CHARS:
+        return _count_short(text) if text else 0
     if len(text) <= CHUNK_CHARS:
-        return len(encoding().encode_ordinary(text)) if text else 0
+        return len(encoding().encode_ordinary(text))
     return sum(len(encoding().encode_ordinary(part)) for part in _chunks(text))
+
+
+@lru_cache(maxsize=REMEMBERED)
+def _count_short(text: str) -> int:
+    return len(encoding().encode_ordinary(text))
 
 
 def encode(text: str) -> list[int]:
