@@ -124,13 +124,9 @@ def test_default_load_balancing_is_the_same_for_a_seed(
     assert other != first
 
 
-def test_served_fallback_stats_and_metadata(fresh: EmulatorServer) -> None:
-    """A chain whose first model fails: the reply's openrouter_metadata says fallback, attempt
-    2, both attempts and the selected endpoint; the stats list both provider responses."""
-    fresh.add({"name": "gpt-down", "match": {"model": "openai/gpt-4o"}, "error": "overloaded"})
-    body = {"model": "openai/gpt-4o", "models": [LLAMA], "messages": USER}
-    reply = request(fresh.url, body=body, headers={"X-OpenRouter-Metadata": "enabled"}).json()
-    meta = reply["openrouter_metadata"]
+def check_fallback_metadata(meta: dict[str, Any], provider: str) -> None:
+    """What a served two-model chain's openrouter_metadata says (spec schema
+    OpenRouterMetadata)."""
     assert (meta["requested"], meta["strategy"], meta["attempt"]) == (
         "openai/gpt-4o",
         "fallback",
@@ -141,11 +137,37 @@ def test_served_fallback_stats_and_metadata(fresh: EmulatorServer) -> None:
         (LLAMA, 200),
     ]
     selected = [e["provider"] for e in meta["endpoints"]["available"] if e["selected"]]
-    assert selected == [reply["provider"]]
-    path = f"/api/v1/generation?id={reply['id']}"
+    assert selected == [provider]
+
+
+def test_served_fallback_stats_and_metadata(fresh: EmulatorServer, client: OpenAI) -> None:
+    """A chain whose first model fails, through both SDKs with the metadata opt-in: the reply's
+    openrouter_metadata says fallback, attempt 2, both attempts and the selected endpoint; the
+    stats list both provider responses."""
+    fresh.add({"name": "gpt-down", "match": {"model": "openai/gpt-4o"}, "error": "overloaded"})
+    reply = client.chat.completions.create(
+        model="openai/gpt-4o",
+        messages=USER,
+        extra_body={"models": [LLAMA]},
+        extra_headers={"X-OpenRouter-Metadata": "enabled"},
+    )
+    assert reply.model == LLAMA and reply.model_extra is not None
+    check_fallback_metadata(reply.model_extra["openrouter_metadata"], provider_of(reply))
+    path = f"/api/v1/generation?id={reply.id}"
     stats = request(fresh.url, method="GET", path=path).json()["data"]
     assert [r["status"] for r in stats["provider_responses"]] == [529, 200]
     assert stats["model"] == LLAMA
+    with OpenRouter(api_key="sk-test", server_url=fresh.url + "/api/v1") as sdk:
+        sent = sdk.chat.send(
+            model="openai/gpt-4o",
+            models=[LLAMA],
+            messages=USER,
+            x_open_router_metadata="enabled",
+        )
+    assert sent.openrouter_metadata is not None
+    served = fresh.last_request.completion
+    assert served is not None
+    check_fallback_metadata(sent.openrouter_metadata.model_dump(by_alias=True), served["provider"])
 
 
 def test_free_limits_recover_on_a_time_scaled_clock(
