@@ -190,3 +190,21 @@ def test_openrouter_sdk_sees_the_429(fresh: EmulatorServer) -> None:
             sdk.chat.send(model="openai/gpt-4o", messages=USER)
     assert caught.value.data.error.code == 429
     assert caught.value.raw_response.headers["x-ratelimit-limit"] == "1"
+
+
+def test_a_request_counts_once_across_its_routing_attempts(fresh: EmulatorServer) -> None:
+    """A scenario picked by two attempts of one request (the first model fails, the second
+    serves) counts that request once against its rpm."""
+    fresh.add(
+        {
+            "name": "flaky",
+            "rate_limits": {"rpm": 2},
+            "sequence": [{"error": "service_unavailable"}, {"reply": {"content": "ok"}}],
+            "after_sequence": "cycle",
+        }
+    )
+    body = {"model": "openai/gpt-4o", "models": ["openai/gpt-4o-mini"], "messages": USER}
+    answers = [request(fresh.url, body=body) for _ in range(3)]
+    assert [a.status for a in answers] == [200, 200, 429]
+    assert [a.json().get("model") for a in answers[:2]] == ["openai/gpt-4o-mini"] * 2
+    assert fresh.emulator.state.call_counts()["flaky"] == 4  # two steps per served request
