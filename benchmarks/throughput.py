@@ -391,6 +391,11 @@ def main() -> int:
     )
     parser.add_argument("--starts", type=int, default=5, help="start-up repetitions per server")
     parser.add_argument(
+        "--starts-only",
+        action="store_true",
+        help="measure start to first answer only (no load runs); about 15 s",
+    )
+    parser.add_argument(
         "--quiet-wait",
         type=float,
         default=30.0,
@@ -420,6 +425,9 @@ def main() -> int:
     print(f"machine: {machine_line()}", file=sys.stderr)
     print("measuring start to first answer ...", file=sys.stderr, flush=True)
     starts = measure_starts(emu, bare_cmd(0), args.starts)
+    if args.starts_only:
+        report_starts(starts)
+        return 0
     try:
         sizes = start_all(emu, scenarios)
         print(
@@ -453,6 +461,19 @@ def start_all(emu: list[str], scenarios: str) -> dict[str, dict[str, int]]:
     return {name: check_answers(server) for name, server in SERVERS.items()}
 
 
+def report_starts(starts: dict[str, list[float]]) -> None:
+    e, b = median(starts["emulator"]), median(starts["bare"])
+    runs = ", ".join(
+        f"{x * 1000:.0f}/{y * 1000:.0f}"
+        for x, y in zip(starts["emulator"], starts["bare"], strict=True)
+    )
+    print(
+        f"\nStart to first answered request (median of {len(starts['bare'])}): emulator "
+        f"{e * 1000:.0f} ms, bare {b * 1000:.0f} ms, ratio {e / b:.2f} "
+        f"(emulator/bare ms per start: {runs}).\n"
+    )
+
+
 def report(
     results: list[Result],
     starts: dict[str, list[float]],
@@ -479,11 +500,7 @@ def report(
         f"the machine during the runs: median {others:.2f} cores (max "
         f"{max(r.others_cores for r in results):.2f}) of {os.cpu_count()}."
     )
-    e, b = median(starts["emulator"]), median(starts["bare"])
-    print(
-        f"\nStart to first answered request (median of {len(starts['bare'])}): emulator "
-        f"{e * 1000:.0f} ms, bare {b * 1000:.0f} ms.\n"
-    )
+    report_starts(starts)
     print(
         table(
             ["target", "measured", "same ratio from CPU ms/req", "threshold", "result"],

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
@@ -92,8 +94,14 @@ def create_app(
     config: Config | None = None,
     scenarios: Iterable[Scenario] = (),
     emulator: Emulator | None = None,
+    *,
+    background_warm_up: bool = False,
 ) -> web.Application:
-    """The emulator as an aiohttp app, for web.AppRunner or pytest-aiohttp's aiohttp_client."""
+    """The emulator as an aiohttp app, for web.AppRunner or pytest-aiohttp's aiohttp_client.
+
+    The tokenizer is built as the app starts, before it serves; with `background_warm_up`
+    (`chat-emulator serve`) it is built in the background after the server is listening
+    instead, so the server answers sooner after it is started (see `_start_warm_up`)."""
     config = config or Config()
     emulator = emulator or Emulator(config, scenarios)
     app = web.Application(
@@ -112,7 +120,7 @@ def create_app(
         from emulator import proxy
 
         proxy.install(app, emulator)
-    app.on_startup.append(_warm_up)
+    app.on_startup.append(_start_warm_up if background_warm_up else _warm_up)
     app.on_shutdown.append(_cancel_streams)
     return app
 
@@ -127,6 +135,40 @@ async def _warm_up(app: web.Application) -> None:
     tokens.encoding()
     gc.collect()
     gc.freeze()
+
+
+WARM_UP_DELAY_S = 0.2
+
+
+async def _start_warm_up(app: web.Application) -> None:
+    """`_warm_up` for a server that should answer soon after it is started. Before serving:
+    only the vocabulary (the first requests count tokens with it: `tokens.count`), then
+    `gc.freeze` as in `_warm_up`. WARM_UP_DELAY_S after that, when the requests that were
+    waiting for the server to start have had their answer, a thread builds the tokenizer
+    (about 0.3 s holding the interpreter lock: requests arriving meanwhile wait for it) and the
+    rarer requests' engines (jsonschema's validator, Faker), then freezes what they made."""
+    tokens.ranks()
+    gc.collect()
+    gc.freeze()
+    loop = asyncio.get_running_loop()
+    emulator = app[EMULATOR]
+
+    def warm_up() -> None:
+        tokens.encoding()
+        emulator.validator.prepare()
+        emulator.generator.faker  # noqa: B018 (the property builds the Faker instance)
+        with contextlib.suppress(RuntimeError):  # RuntimeError: the server stopped meanwhile
+            loop.call_soon_threadsafe(gc.freeze)
+
+    def start() -> None:
+        threading.Thread(target=warm_up, name="chat-emulator-warm-up", daemon=True).start()
+
+    handle = loop.call_later(WARM_UP_DELAY_S, start)
+    app.on_cleanup.append(lambda _app: _cancel(handle))
+
+
+async def _cancel(handle: asyncio.TimerHandle) -> None:
+    handle.cancel()
 
 
 async def _cancel_streams(app: web.Application) -> None:

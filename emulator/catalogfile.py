@@ -15,13 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema  # type: ignore[import-untyped]  # no types-jsonschema stubs installed
+from typing import TYPE_CHECKING, Any
 
 from emulator.catalog import Catalog, split_variants
 from emulator.errors import ScenarioError
 from emulator.loader.yamltree import parse as parse_yaml
+
+if TYPE_CHECKING:
+    import jsonschema  # type: ignore[import-untyped]  # no types-jsonschema stubs installed
 
 BUILTIN_SOURCE = "<built-in catalog>"
 MAX_CATALOG_BYTES = 8 * 1024 * 1024
@@ -40,9 +41,12 @@ class CatalogFile:
         return catalog.merged(self.entries, replace=self.replace)
 
 
-def parse_catalog(text: str, source: str = "<catalog>") -> CatalogFile:
+def parse_catalog(
+    text: str, source: str = "<catalog>", *, schema_check: bool = True
+) -> CatalogFile:
     """Parse and check catalog-file text (YAML or JSON). Raises `ScenarioError` with
-    `source:line: message` for a syntax error, a schema violation or a duplicate model id."""
+    `source:line: message` for a syntax error, a schema violation or a duplicate model id.
+    `schema_check=False` skips the JSON Schema check (the built-in catalog: a test checks it)."""
     if len(text.encode()) > MAX_CATALOG_BYTES:
         raise ScenarioError(f"catalog file is larger than {MAX_CATALOG_BYTES} bytes", source)
     empty = ScenarioError("empty catalog file: expected a mapping with 'models: [...]'", source, 1)
@@ -52,8 +56,10 @@ def parse_catalog(text: str, source: str = "<catalog>") -> CatalogFile:
         data, lines = parse_yaml(text, source, False)
     except ScenarioError as exc:
         raise (empty if exc.reason.startswith("empty file") else exc) from None
-    problems = sorted(
-        _validator().iter_errors(data), key=lambda e: _line(lines, tuple(e.absolute_path))
+    problems = (
+        sorted(_validator().iter_errors(data), key=lambda e: _line(lines, tuple(e.absolute_path)))
+        if schema_check
+        else []
     )
     if problems:
         first = problems[0]
@@ -94,9 +100,16 @@ def load_catalog_file(path: str | Path) -> CatalogFile:
 
 @functools.lru_cache(maxsize=1)
 def builtin_catalog() -> Catalog:
-    """The catalog shipped with the package (read and checked once per process)."""
-    text = resources.files("emulator.catalogs").joinpath("builtin.yaml").read_text("utf-8")
-    return parse_catalog(text, BUILTIN_SOURCE).apply(Catalog())
+    """The catalog shipped with the package (read once per process). Its schema check is left
+    to the test suite: it would cost most of a start-up's time (jsonschema and its check)."""
+    return parse_catalog(builtin_catalog_text(), BUILTIN_SOURCE, schema_check=False).apply(
+        Catalog()
+    )
+
+
+def builtin_catalog_text() -> str:
+    """The built-in catalog file's text (YAML, the catalog-file format)."""
+    return resources.files("emulator.catalogs").joinpath("builtin.yaml").read_text("utf-8")
 
 
 def build_catalog(paths: Sequence[str | Path] = (), base: Catalog | None = None) -> Catalog:
@@ -117,6 +130,8 @@ def catalog_file_schema() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # imported on first use: most runs only read the built-in catalog
+
     return jsonschema.Draft202012Validator(catalog_file_schema())
 
 

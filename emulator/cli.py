@@ -146,7 +146,7 @@ async def run_server(
     # after at most 1 ms instead of the default 5 ms: a request being parsed or generated
     # delays the others less. The whole process is the server here, so this is ours to set.
     sys.setswitchinterval(0.001)
-    app = create_app(config, scenarios)
+    app = create_app(config, scenarios, background_warm_up=True)
     runner = Runner(app, config, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port or None)

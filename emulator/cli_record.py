@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +43,9 @@ def add_export(sub: Any) -> None:
 
 def export(args: argparse.Namespace) -> int:
     """Run `chat-emulator export`; exit 0, or 1 with the server's error message on stderr."""
+    import urllib.error  # here, not at the top: `serve` starts faster without it
+    import urllib.request
+
     url = f"{args.url.rstrip('/')}/_emulator/requests/{args.request}/scenario"
     if args.name:
         url += "?" + urllib.parse.urlencode({"name": args.name})

@@ -9,16 +9,17 @@ import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
-
-from emulator import logprobs, protocol, tokens
+from emulator import logprobs, lorem, protocol, tokens
 from emulator.chatrequest import ChatRequest, whole_number
 from emulator.errors import GenerationError, RequestError
 from emulator.protocol import Choice, Completion, ToolCall
 from emulator.scenario import ChoiceSpec, Reply, ToolCallSpec
 from emulator.usage import build_usage
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,24 @@ class Draw:
 
 
 class Generator:
-    """Builds completions; holds the one Faker instance (seeded afresh before every use)."""
+    """Builds completions; holds the one Faker instance (seeded afresh before every use), made
+    on first use: plain prose needs only Faker's lorem vocabulary (`emulator.lorem`), and
+    importing Faker is a measurable part of start-up."""
 
     def __init__(self, locale: str = "en_US") -> None:
-        self.faker = Faker(locale)
-        self.words = tuple(self.faker.get_words_list())  # the locale's lorem vocabulary
+        self.locale = locale
+        self._faker: Faker | None = None
+        # The locale's lorem vocabulary (en_US's copied, so plain prose needs no Faker).
+        self.words = lorem.WORDS if locale == "en_US" else tuple(self.faker.get_words_list())
+
+    @property
+    def faker(self) -> Faker:
+        """The Faker instance (unseeded; `seeded_faker` seeds it for one use)."""
+        if self._faker is None:
+            from faker import Faker
+
+            self._faker = Faker(self.locale)
+        return self._faker
 
     def rng(self, draw: Draw, request: ChatRequest, *salt: object) -> random.Random:
         """A generator seeded by seed, request and salt alone: same inputs, same values.

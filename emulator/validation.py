@@ -16,16 +16,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# jsonschema ships no type stubs, and types-jsonschema is not a dependency.
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from .errors import RequestError
 from .fastschema import FastCompiler
+
+if TYPE_CHECKING:
+    # jsonschema ships no type stubs, and types-jsonschema is not a dependency.
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 
 SCHEMA_BASE = "https://chat-emulator.dev/schemas/"
 REQUEST_SCHEMA = "request.schema.json"
@@ -98,7 +100,8 @@ class RequestValidator:
         registry = schema_registry(schemas)
         root = schemas[REQUEST_SCHEMA]
         self.known_keys: frozenset[str] = frozenset(root["properties"])
-        self._validator = Draft202012Validator(root, registry=registry)
+        self._root, self._registry = root, registry
+        self._full: Draft202012Validator | None = None  # made when a body first fails
         self._is_valid: Callable[[object], bool] | None = None
         if fast:
             self._is_valid = FastCompiler(registry).compile_uri(SCHEMA_BASE + REQUEST_SCHEMA)
@@ -112,7 +115,7 @@ class RequestValidator:
         problems: list[tuple[Path, str]] = []
         more = False
         if self._is_valid is None or not self._is_valid(body):
-            errors = self._validator.iter_errors(body)
+            errors = self._validator().iter_errors(body)
             described = _describe_errors(islice(errors, MAX_PROBLEMS))
             problems.extend(islice(described, MAX_PROBLEMS))
             more = next(described, None) is not None or next(errors, None) is not None
@@ -128,6 +131,21 @@ class RequestValidator:
         if more:
             listed.append(Problem("", f"more problems not listed (only the first {MAX_PROBLEMS})"))
         return ValidationResult(problems=tuple(listed), ignored=() if strict else unknown)
+
+    def prepare(self) -> None:
+        """Build jsonschema's validator now (a server's background warm-up), not on the first
+        invalid body."""
+        self._validator()
+
+    def _validator(self) -> Draft202012Validator:
+        """jsonschema's validator, which describes the problems; imported and built on first
+        use (most runs send valid bodies, and importing jsonschema is a measurable part of
+        start-up). Two threads racing here build two equal validators: harmless."""
+        if self._full is None:
+            from jsonschema import Draft202012Validator
+
+            self._full = Draft202012Validator(self._root, registry=self._registry)
+        return self._full
 
     def _unknown_keys(self, body: object) -> tuple[str, ...]:
         if not isinstance(body, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,17 @@ def test_unwritable_vocabulary_cache_is_not_an_error(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
     assert len(tokens.vocabulary(blocker)) == tokens.O200K_RANKS
+
+
+def test_start_up_counts_of_ascii_text_equal_tiktokens() -> None:
+    """Until the encoder is built, ASCII text is counted by the pure-Python BPE: on random
+    ASCII strings (contractions, digits, spaces, line ends) its counts equal tiktoken's."""
+    rng = random.Random(10)
+    alphabet = [chr(i) for i in range(128)] + ["'s", "'LL", "'ve", " the", "\r\n", "  ", "1234"]
+    enc = tokens.encoding()
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        assert tokens._plain_count(text) == len(enc.encode_ordinary(text)), repr(text)
+    prose = Path(__file__).parent.parent.joinpath("README.md").read_text(encoding="utf-8")
+    ascii_prose = prose.encode("ascii", "ignore").decode()
+    assert tokens._plain_count(ascii_prose) == len(enc.encode_ordinary(ascii_prose))

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any
-
-import jsonschema  # type: ignore[import-untyped]  # no types-jsonschema stubs installed
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
 from .positions import JsonPath, Where, describe, short, shown
+
+if TYPE_CHECKING:
+    import jsonschema  # type: ignore[import-untyped]  # no types-jsonschema stubs installed
 
 RESPONSE_KINDS = ("reply", "error", "fault", "sequence")
 
@@ -34,7 +35,24 @@ def scenario_schema() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # on first use: a server started without scenario files never needs it
+
     return jsonschema.Draft202012Validator(scenario_schema())
+
+
+@functools.lru_cache(maxsize=1)
+def _fast_check() -> Callable[[Any], bool]:
+    """The scenario schema compiled by `emulator.fastschema` (valid or not, nothing more)."""
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    from ..fastschema import FastCompiler
+
+    schema = scenario_schema()
+    resource = Resource.from_contents(schema, default_specification=DRAFT202012)
+    return FastCompiler(Registry().with_resource(schema["$id"], resource)).compile_uri(
+        schema["$id"]
+    )
 
 
 _TYPE_NAMES = {
@@ -166,6 +184,8 @@ def schema_problems(data: Any, where: Where) -> list[ScenarioError]:
                 f"got {describe(data)}",
             )
         ]
+    if _fast_check()(data):
+        return []  # valid: jsonschema (slow to import and to run) only describes problems
     found = [p for err in _validator().iter_errors(data) for p in _explain(err, where)]
     found.sort(key=lambda p: (where.line(p.path) or 0, p.rank, p.message))
     unique = dict.fromkeys((p.path, p.message) for p in found)
