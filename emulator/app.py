@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import logging
-import threading
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from emulator import admin, handlers, inspector, routerapi, stats, tokens
+from emulator import admin, handlers, inspector, routerapi, stats, warmup
 from emulator.config import Config
 from emulator.errors import RequestError, error_envelope
 from emulator.handlers import EMULATOR, ENTRY
@@ -101,7 +98,7 @@ def create_app(
 
     The tokenizer is built as the app starts, before it serves; with `background_warm_up`
     (`chat-emulator serve`) it is built in the background after the server is listening
-    instead, so the server answers sooner after it is started (see `_start_warm_up`)."""
+    instead, so the server answers sooner after it is started (see `emulator.warmup`)."""
     config = config or Config()
     emulator = emulator or Emulator(config, scenarios)
     app = web.Application(
@@ -120,55 +117,9 @@ def create_app(
         from emulator import proxy
 
         proxy.install(app, emulator)
-    app.on_startup.append(_start_warm_up if background_warm_up else _warm_up)
+    app.on_startup.append(warmup.in_background if background_warm_up else warmup.before_serving)
     app.on_shutdown.append(_cancel_streams)
     return app
-
-
-async def _warm_up(app: web.Application) -> None:
-    """Load the tokenizer before the first request: otherwise the first request spends ~0.4 s
-    on it and a scripted stream's first waits are already over when it starts playing.
-
-    Then everything alive after start-up (modules, the vocabulary, Faker's providers, scenarios)
-    is moved out of the garbage collector's sight (`gc.freeze`): a full collection then walks
-    only what live requests hold, so it no longer pauses every stream for tens of ms."""
-    tokens.encoding()
-    gc.collect()
-    gc.freeze()
-
-
-WARM_UP_DELAY_S = 0.2
-
-
-async def _start_warm_up(app: web.Application) -> None:
-    """`_warm_up` for a server that should answer soon after it is started. Before serving:
-    only the vocabulary (the first requests count tokens with it: `tokens.count`), then
-    `gc.freeze` as in `_warm_up`. WARM_UP_DELAY_S after that, when the requests that were
-    waiting for the server to start have had their answer, a thread builds the tokenizer
-    (about 0.3 s holding the interpreter lock: requests arriving meanwhile wait for it) and the
-    rarer requests' engines (jsonschema's validator, Faker), then freezes what they made."""
-    tokens.ranks()
-    gc.collect()
-    gc.freeze()
-    loop = asyncio.get_running_loop()
-    emulator = app[EMULATOR]
-
-    def warm_up() -> None:
-        tokens.encoding()
-        emulator.validator.prepare()
-        emulator.generator.faker  # noqa: B018 (the property builds the Faker instance)
-        with contextlib.suppress(RuntimeError):  # RuntimeError: the server stopped meanwhile
-            loop.call_soon_threadsafe(gc.freeze)
-
-    def start() -> None:
-        threading.Thread(target=warm_up, name="chat-emulator-warm-up", daemon=True).start()
-
-    handle = loop.call_later(WARM_UP_DELAY_S, start)
-    app.on_cleanup.append(lambda _app: _cancel(handle))
-
-
-async def _cancel(handle: asyncio.TimerHandle) -> None:
-    handle.cancel()
 
 
 async def _cancel_streams(app: web.Application) -> None:
