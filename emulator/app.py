@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from emulator import admin, handlers, inspector, routerapi, stats, warmup
+from emulator import admin, handlers, inspector, routerapi, sessionurls, stats, warmup
 from emulator.config import Config
 from emulator.errors import RequestError, error_envelope
 from emulator.handlers import EMULATOR, ENTRY
@@ -111,6 +111,7 @@ def create_app(
         app.router.add_get(path, handlers.openapi_json)
     routerapi.add_routes(app)
     stats.add_routes(app)
+    sessionurls.add_routes(app)  # after the API's routes: a twin of each under /session/NAME
     admin.add_routes(app)
     inspector.add_routes(app)
     if config.record_mode is not None:

@@ -20,6 +20,7 @@ from emulator.config import Config
 from emulator.httpserver import Runner
 from emulator.runtime import Emulator
 from emulator.scenario import Scenario
+from emulator.sessionurls import session_url
 from emulator.testjournal import JournalView
 from emulator.testkit import CallAssertions, callable_scenario, chaos_from
 
@@ -156,8 +157,15 @@ class EmulatorServer(JournalView, CallAssertions):
 
     @property
     def base_url(self) -> str:
-        """The OpenAI SDK's base_url: the root URL + /v1."""
+        """The OpenAI SDK's base_url: the root URL + /v1; bound to a session (`use_session`),
+        that session's URL + /v1 (`http://HOST:PORT/session/NAME/v1`), so every client made
+        from it is in the session without sending `headers`."""
+        if self._session is not None:
+            return session_url(self.url, self._session) + "/v1"
         return self.url + "/v1"
+
+    def _session_root(self) -> str | None:
+        return self.url if self._port is not None else None
 
     # --- state ---
     def load(self, *paths: str | os.PathLike[str]) -> list[Scenario]:

@@ -87,8 +87,8 @@ class JournalView:
         others = len(self._entries())
         raise AssertionError(
             f"chat_emulator: no request of session {self._session!r} has reached the emulator "
-            f"({others} request(s) came without its header {SESSION_HEADER}: "
-            "send chat_emulator.headers, e.g. OpenAI(default_headers=chat_emulator.headers))"
+            f"({others} request(s) came outside it: make clients from chat_emulator.base_url, "
+            f"or send chat_emulator.headers ({SESSION_HEADER}))"
         )
 
     def requests_for(self, scenario: str | None) -> list[JournalEntry]:

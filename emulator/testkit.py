@@ -78,7 +78,11 @@ class CallAssertions:
         ValueError for a name the header cannot carry."""
         from emulator.testjournal import check_session_name
 
-        return SessionView(self.emulator, check_session_name(name))
+        return SessionView(self.emulator, check_session_name(name), self._session_root())
+
+    def _session_root(self) -> str | None:
+        """The server's root URL, for a session view's base_url (None: not known)."""
+        return None
 
 
 def chaos_from(value: str | Mapping[str, Any] | Chaos) -> Chaos:
@@ -110,11 +114,25 @@ class SessionView(CallAssertions):
 
     emulator: Emulator
     name: str
+    root: str | None = None  # the server's root URL, when known
 
     @property
     def headers(self) -> dict[str, str]:
         """The header that puts a request in this session (for a client's default_headers)."""
         return {SESSION_HEADER: self.name}
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI SDK's base_url of this session: `http://HOST:PORT/session/NAME/v1` (every
+        request to it is in the session, with or without `headers`)."""
+        if self.root is None:
+            raise RuntimeError("chat_emulator: this session view has no server URL")
+        from emulator.sessionurls import session_url
+
+        return session_url(self.root, self.name) + "/v1"
+
+    def _session_root(self) -> str | None:
+        return self.root
 
     @property
     def requests(self) -> list[JournalEntry]:

@@ -25,12 +25,23 @@ STEPS = {
 MESSAGES: list[openai.types.chat.ChatCompletionMessageParam] = [{"role": "user", "content": "next"}]
 
 
-def ask(server: EmulatorServer, headers: dict[str, str] | None = None) -> str:
+def ask(
+    server: EmulatorServer, headers: dict[str, str] | None = None, base_url: str | None = None
+) -> str:
+    """The reply to one request through the SDK (default base URL: the fixture's)."""
     with openai.OpenAI(
-        base_url=server.base_url, api_key=server.api_key, max_retries=0, default_headers=headers
+        base_url=base_url or server.base_url,
+        api_key=server.api_key,
+        max_retries=0,
+        default_headers=headers,
     ) as client:
         completion = client.chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)
     return completion.choices[0].message.content or ""
+
+
+def outside(server: EmulatorServer) -> str:
+    """The server's plain base URL: requests to it are in no session (without the header)."""
+    return server.url + "/v1"
 
 
 # --- in this suite, with the plugin's own fixture ----------------------------------------------
@@ -38,12 +49,14 @@ def ask(server: EmulatorServer, headers: dict[str, str] | None = None) -> str:
 
 @pytest.mark.chat_emulator(scenarios=[STEPS], session="job-a")
 def test_marker_binds_the_fixture_to_a_session(chat_emulator: EmulatorServer) -> None:
-    """With session="job-a", `headers` carries it and every view holds job-a's requests only."""
+    """With session="job-a", base_url and headers lead into it, and every view holds job-a's
+    requests only."""
     assert chat_emulator.session_name == "job-a"
+    assert chat_emulator.base_url == chat_emulator.url + "/session/job-a/v1"
     assert chat_emulator.headers == {"X-Emulator-Session": "job-a"}
-    assert ask(chat_emulator, chat_emulator.headers) == "first"
-    assert ask(chat_emulator) == "first"  # another partition: its own sequence, out of view
-    assert ask(chat_emulator, chat_emulator.headers) == "second"
+    assert ask(chat_emulator) == "first"
+    assert ask(chat_emulator, base_url=outside(chat_emulator)) == "first"  # its own partition
+    assert ask(chat_emulator, chat_emulator.headers, outside(chat_emulator)) == "second"
     assert [e.session for e in chat_emulator.requests] == ["job-a", "job-a"]
     assert [e.call_number for e in chat_emulator.requests_for("steps")] == [1, 2]
     assert chat_emulator.last_request.seq == 3
@@ -55,8 +68,8 @@ def test_marker_binds_the_fixture_to_a_session(chat_emulator: EmulatorServer) ->
 def test_two_sessions_interleaved_through_the_fixture(chat_emulator: EmulatorServer) -> None:
     """The fixture's session and a second one interleave: separate sequences and journals."""
     other = chat_emulator.session("job-b")
-    mine = chat_emulator.headers
-    seen = [ask(chat_emulator, h) for h in (mine, other.headers, mine, other.headers)]
+    mine = chat_emulator.base_url
+    seen = [ask(chat_emulator, base_url=u) for u in (mine, other.base_url, mine, other.base_url)]
     assert seen == ["first", "first", "second", "second"]
     assert [e.seq for e in chat_emulator.requests] == [1, 3]
     assert [e.seq for e in other.requests] == [2, 4]
@@ -64,17 +77,20 @@ def test_two_sessions_interleaved_through_the_fixture(chat_emulator: EmulatorSer
     other.assert_called("steps", times=2)
     assert other.reset() == 2  # job-b starts over; job-a is untouched
     # job-a's sequence went on (its last step repeats) while job-b's started again.
-    assert [ask(chat_emulator, other.headers), ask(chat_emulator, mine)] == ["first", "second"]
+    assert [ask(chat_emulator, other.headers, outside(chat_emulator)), ask(chat_emulator)] == [
+        "first",
+        "second",
+    ]
     assert chat_emulator.scenario_calls() == {"steps": 3}
 
 
 @pytest.mark.chat_emulator(session="job-a", rpm=1)
 def test_the_sessions_quota_is_its_own(chat_emulator: EmulatorServer) -> None:
     """rpm=1 counts per session: job-a's second request is a 429, job-b still gets its one."""
-    ask(chat_emulator, chat_emulator.headers)
+    ask(chat_emulator)
     with pytest.raises(openai.RateLimitError):
-        ask(chat_emulator, chat_emulator.headers)
-    assert ask(chat_emulator, chat_emulator.session("job-b").headers)
+        ask(chat_emulator)
+    assert ask(chat_emulator, base_url=chat_emulator.session("job-b").base_url)
     assert [e.status for e in chat_emulator.requests] == [200, 429]
 
 
@@ -84,7 +100,7 @@ def test_session_true_is_named_after_the_test(
 ) -> None:
     """session=True names the session after the test's node id."""
     assert chat_emulator.session_name == request.node.nodeid
-    ask(chat_emulator, chat_emulator.headers)
+    ask(chat_emulator)  # the node id's "/" and "::" travel percent-encoded in the URL
     assert chat_emulator.last_request.session == request.node.nodeid
 
 
@@ -92,7 +108,7 @@ def test_session_true_is_named_after_the_test(
 async def test_async_sdk_with_the_session_headers(chat_emulator: EmulatorServer) -> None:
     """The async SDK's default_headers put its streamed requests in the fixture's session."""
     async with openai.AsyncOpenAI(
-        base_url=chat_emulator.base_url,
+        base_url=outside(chat_emulator),
         api_key=chat_emulator.api_key,
         max_retries=0,
         default_headers=chat_emulator.headers,
@@ -108,8 +124,8 @@ async def test_async_sdk_with_the_session_headers(chat_emulator: EmulatorServer)
 def test_forgotten_headers_are_named(chat_emulator: EmulatorServer) -> None:
     """Bound to a session with no request of its own, last_request says what to send."""
     chat_emulator.use_session("job-a")
-    ask(chat_emulator)
-    with pytest.raises(AssertionError, match=r"1 request\(s\) came without its header"):
+    ask(chat_emulator, base_url=outside(chat_emulator))
+    with pytest.raises(AssertionError, match=r"1 request\(s\) came outside it: make clients"):
         _ = chat_emulator.last_request
     chat_emulator.reset()
     assert chat_emulator.session_name is None and chat_emulator.headers == {}
@@ -147,8 +163,8 @@ GREETING = {"name": "greeting", "match": {"last_user_message": "Hi"},
             "reply": {"content": "Hello!"}}
 
 
-def ask(emulator, text, headers=None):
-    with OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0,
+def ask(emulator, text, headers=None, base_url=None):
+    with OpenAI(base_url=base_url or emulator.base_url, api_key=emulator.api_key, max_retries=0,
                 default_headers=headers) as sdk:
         try:
             return sdk.chat.completions.create(
@@ -176,13 +192,15 @@ def test_teardown_checks_only_the_session(pytester: pytest.Pytester) -> None:
         """
         @pytest.mark.chat_emulator(scenarios=[GREETING], strict=True, session="job-a")
         def test_others_unmatched(chat_emulator):
-            assert ask(chat_emulator, "Hi", chat_emulator.headers) == "Hello!"
-            assert ask(chat_emulator, "Hello") == "NotFoundError"  # no session header
+            assert ask(chat_emulator, "Hi") == "Hello!"
+            plain = chat_emulator.url + "/v1"  # outside any session
+            assert ask(chat_emulator, "Hello", base_url=plain) == "NotFoundError"
 
         @pytest.mark.chat_emulator(scenarios=[GREETING], strict=True, session="job-a")
         def test_own_unmatched(chat_emulator):
-            assert ask(chat_emulator, "Hi", chat_emulator.session("job-b").headers) == "Hello!"
-            assert ask(chat_emulator, "Hello", chat_emulator.headers) == "NotFoundError"
+            other = chat_emulator.session("job-b").base_url
+            assert ask(chat_emulator, "Hi", base_url=other) == "Hello!"
+            assert ask(chat_emulator, "Hello") == "NotFoundError"
         """,
     )
     result.assert_outcomes(passed=2, errors=1)
@@ -190,7 +208,7 @@ def test_teardown_checks_only_the_session(pytester: pytest.Pytester) -> None:
         [
             "*ERROR at teardown of test_own_unmatched*",
             "chat_emulator: 1 of 1 request was rejected by the emulator:",
-            "request #2: POST /v1/chat/completions -> 404 no scenario matched",
+            "request #2: POST /session/job-a/v1/chat/completions -> 404 no scenario matched",
         ]
     )
 
@@ -202,7 +220,7 @@ def test_unused_is_judged_per_session(pytester: pytest.Pytester) -> None:
         """
         @pytest.mark.chat_emulator(scenarios=[GREETING], session="job-a", fail_on_unused=True)
         def test_used_elsewhere(chat_emulator):
-            assert ask(chat_emulator, "Hi") == "Hello!"
+            assert ask(chat_emulator, "Hi", base_url=chat_emulator.url + "/v1") == "Hello!"
             assert chat_emulator.unused() == ["greeting"]
         """,
     )

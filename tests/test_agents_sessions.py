@@ -125,3 +125,59 @@ def test_session_counters_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         scenarios.select(chat, session=session)
     assert scenarios.sessions() == ["b", "c"]
     assert scenarios.select(chat, session="a").call_number == 1
+
+
+# --- sessions by URL -----------------------------------------------------------------------------
+
+
+def test_a_session_url_is_a_session(server: EmulatorServer) -> None:
+    """/session/NAME/v1 and /session/NAME/api/v1 put requests in NAME, as the header does; the
+    journal keeps the path the client used."""
+    server.add(SEQUENCE)
+    body = {"model": "m", "messages": MESSAGES}
+    for path in ("/session/job-a/v1/chat/completions", "/session/job-a/api/v1/chat/completions"):
+        assert request(server.url, path=path, body=body).status == 200
+    request(server.url, body=body, headers={"X-Emulator-Session": "job-a"})
+    a = server.session("job-a")
+    assert [e.call_number for e in a.requests] == [1, 2, 3]
+    assert a.requests[0].path == "/session/job-a/v1/chat/completions"
+
+
+def test_the_sdk_reaches_every_api_route_of_a_session_url(server: EmulatorServer) -> None:
+    """The SDK with a session's base_url lists models and completes; a name with `/` and spaces
+    travels percent-encoded."""
+    server.add(SEQUENCE)
+    name = "tests/test_x.py::test_y[a b]"
+    view = server.session(name)
+    assert view.base_url == server.url + "/session/tests%2Ftest_x.py%3A%3Atest_y%5Ba%20b%5D/v1"
+    client = openai.OpenAI(base_url=view.base_url, api_key=server.api_key, max_retries=0)
+    assert client.models.list().data
+    reply = client.chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)
+    assert reply.choices[0].message.content == "first"
+    assert [e.session for e in server.requests] == [name]
+
+
+def test_the_url_session_wins_over_the_header(server: EmulatorServer) -> None:
+    """A request to a session URL that also sends the header is in the URL's session."""
+    request(
+        server.url,
+        path="/session/job-a/v1/chat/completions",
+        body={"model": "m", "messages": MESSAGES},
+        headers={"X-Emulator-Session": "job-b"},
+    )
+    assert server.last_request.session == "job-a"
+
+
+def test_a_bad_session_in_the_url_is_a_400(server: EmulatorServer) -> None:
+    """A blank or over-long session segment is a 400 in the router's envelope naming it."""
+    for segment in ("%20", "x" * 129):
+        answer = request(server.url, "GET", f"/session/{segment}/v1/models")
+        assert answer.status == 400
+        assert answer.json()["error"]["message"] == (
+            "the session in the URL (/session/NAME/...) must be 1 to 128 printable characters"
+        )
+
+
+def test_admin_routes_have_no_session_url(server: EmulatorServer) -> None:
+    """Only the router's API is mirrored: /session/NAME/_emulator/... is a 404."""
+    assert request(server.url, "GET", "/session/job-a/_emulator/requests").status == 404

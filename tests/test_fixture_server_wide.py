@@ -22,10 +22,10 @@ MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 BURST = {"bursts": [{"fault": "error", "error": "rate_limited", "count": 1, "every": 2}]}
 
 
-def status(server: EmulatorServer, headers: dict[str, str] | None = None) -> int:
-    """200, or the HTTP status of the SDK's error."""
+def status(server: EmulatorServer, base_url: str | None = None) -> int:
+    """200, or the HTTP status of the SDK's error (default base URL: the fixture's)."""
     with openai.OpenAI(
-        base_url=server.base_url, api_key=server.api_key, max_retries=0, default_headers=headers
+        base_url=base_url or server.base_url, api_key=server.api_key, max_retries=0
     ) as client:
         try:
             client.chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)
@@ -55,8 +55,8 @@ def test_marker_chaos_as_a_mapping(chat_emulator: EmulatorServer) -> None:
 @pytest.mark.chat_emulator(chaos=BURST, session="job-a")
 def test_chaos_counts_per_session(chat_emulator: EmulatorServer) -> None:
     """Each session counts its own requests: both sessions' first request is in the burst."""
-    other = chat_emulator.session("job-b").headers
-    seen = [status(chat_emulator, h) for h in (chat_emulator.headers, other, chat_emulator.headers)]
+    urls = [chat_emulator.base_url, chat_emulator.session("job-b").base_url]
+    seen = [status(chat_emulator, url) for url in (urls[0], urls[1], urls[0])]
     assert seen == [429, 429, 200]
 
 

@@ -7,11 +7,10 @@ STEPS = {"name": "steps", "sequence": [{"reply": {"content": "first"}},
 
 @pytest.mark.chat_emulator(scenarios=[STEPS], session="job-a")
 def test_two_jobs_on_one_server(chat_emulator):
-    job_a = OpenAI(base_url=chat_emulator.base_url, api_key=chat_emulator.api_key,
-                   default_headers=chat_emulator.headers)  # {"X-Emulator-Session": "job-a"}
+    # chat_emulator.base_url is http://127.0.0.1:PORT/session/job-a/v1
+    job_a = OpenAI(base_url=chat_emulator.base_url, api_key=chat_emulator.api_key)
     other = chat_emulator.session("job-b")
-    job_b = OpenAI(base_url=chat_emulator.base_url, api_key=chat_emulator.api_key,
-                   default_headers=other.headers)
+    job_b = OpenAI(base_url=other.base_url, api_key=chat_emulator.api_key)
 
     def ask(client):
         reply = client.chat.completions.create(
