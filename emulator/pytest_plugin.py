@@ -12,6 +12,7 @@ import time
 from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pytest
 
@@ -192,9 +193,10 @@ def _requests_link(server: EmulatorServer, node: pytest.Item) -> str:
     first, last = node.stash[_FIRST_SEQ], server.emulator.journal.last_seq
     if last < first:
         return "this test sent no request to the emulator"
-    return (
-        f"this test's requests in the inspector: {server.url}/_emulator/ui#from={first}&to={last}"
-    )
+    link = f"{server.url}/_emulator/ui#from={first}&to={last}"
+    if server.session_name is not None:  # the inspector's session filter
+        link += "&session=" + quote(server.session_name, safe="")
+    return f"this test's requests in the inspector: {link}"
 
 
 def _marker_options(node: pytest.Item) -> dict[str, Any]:

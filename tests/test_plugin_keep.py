@@ -16,6 +16,8 @@ TESTS = """
 import json
 import urllib.request
 
+import pytest
+
 
 def ask(server, text):
     body = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": text}]}
@@ -32,6 +34,7 @@ def test_passes(chat_emulator):
     assert [r.seq for r in chat_emulator.requests] == [1]
 
 
+@pytest.mark.chat_emulator(session="job a")
 def test_fails(chat_emulator):
     ask(chat_emulator, "second")
     ask(chat_emulator, "third")
@@ -41,8 +44,9 @@ def test_fails(chat_emulator):
 
 
 def test_keep_links_a_failing_test_to_its_requests_and_waits_for_ctrl_c(tmp_path: Path) -> None:
-    """The failure report gives the inspector URL of the test's own requests; the server then
-    keeps serving them (numbering went on across tests) until SIGINT."""
+    """The failure report gives the inspector URL of the test's own requests (and its session,
+    for a test bound to one); the server then keeps serving them (numbering went on across
+    tests) until SIGINT."""
     (tmp_path / "test_keep.py").write_text(TESTS)
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--chat-emulator-keep"],
@@ -63,12 +67,15 @@ def test_keep_links_a_failing_test_to_its_requests_and_waits_for_ctrl_c(tmp_path
         link = re.search(r"this test's requests in the inspector: (\S+)", output)
         assert link is not None, output
         url = link.group(1)
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/_emulator/ui#from=2&to=3", url), url
+        assert re.fullmatch(
+            r"http://127\.0\.0\.1:\d+/_emulator/ui#from=2&to=3&session=job%20a", url
+        ), url
         assert "1 failed, 1 passed" in output
         root = url.split("/_emulator/")[0]
         with urllib.request.urlopen(f"{root}/_emulator/requests/3", timeout=10) as response:
             detail = json.load(response)
         assert detail["body"]["messages"][0]["content"] == "third"
+        assert detail["summary"]["session"] == "job a"
         with urllib.request.urlopen(f"{root}/_emulator/requests", timeout=10) as response:
             assert len(json.load(response)["requests"]) == 3
     finally:
