@@ -24,7 +24,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def session_url(root: str, session: str) -> str:
     """The root URL of `session`'s routes, e.g. `http://127.0.0.1:43817/session/job-a` (append
     `/v1` for the OpenAI SDK's base_url)."""
-    return f"{root}/session/{quote(session, safe='')}"
+    segment = quote(session, safe="")
+    if segment in (".", ".."):  # a client would resolve it as a dot segment and leave the session
+        segment = segment.replace(".", "%2E")
+    return f"{root}/session/{segment}"
 
 
 def add_routes(app: web.Application) -> None:

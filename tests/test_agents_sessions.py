@@ -157,6 +157,15 @@ def test_the_sdk_reaches_every_api_route_of_a_session_url(server: EmulatorServer
     assert [e.session for e in server.requests] == [name]
 
 
+def test_dot_session_names_stay_in_their_session(server: EmulatorServer) -> None:
+    """Sessions named "." and ".." get encoded URLs the SDK does not resolve away."""
+    for name in (".", ".."):
+        view = server.session(name)
+        client = openai.OpenAI(base_url=view.base_url, api_key=server.api_key, max_retries=0)
+        client.chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)
+        assert server.last_request.session == name
+
+
 def test_the_url_session_wins_over_the_header(server: EmulatorServer) -> None:
     """A request to a session URL that also sends the header is in the URL's session."""
     request(
