@@ -4,6 +4,7 @@ a ValueError naming it (the loader, the handler and the CLI say where). Pure."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -85,8 +86,13 @@ def parse(d: Mapping[str, Any], source: str = "server") -> Chaos:
         every, every_ms = b.get("every"), b.get("every_ms")
         if (every is None) == (every_ms is None):
             raise ValueError("a burst needs exactly one of 'every' (requests) or 'every_ms'")
+        # The header skips the schema, so its minimums are checked here (a period of 0 divides).
+        if int(b["count"]) < 1:
+            raise ValueError(f"a burst's count must be at least 1, not {b['count']}")
         if every is not None and int(b["count"]) > int(every):
             raise ValueError(f"a burst of {b['count']} every {every} requests cannot fit")
+        if every_ms is not None and not 0 < float(every_ms) < math.inf:
+            raise ValueError(f"a burst's period must be above 0 ms and finite, not {every_ms:g} ms")
         bursts.append(
             Burst(
                 fault_of(b),

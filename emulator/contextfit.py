@@ -121,7 +121,23 @@ def refusal(endpoints: Sequence[Endpoint], size: PromptSize) -> ErrorReply:
             "max_completion_tokens)."
         )
         return ErrorReply(400, message, metadata)
+    if size.compress:  # the prompt is compressed to fit: only the output can overflow
+        message = (
+            f"This endpoint's maximum context length is {best.context_length} tokens. However, "
+            f"you requested {size.output} tokens in the output, which leaves no room for the "
+            "compressed prompt. Please reduce max_tokens (or max_completion_tokens)."
+        )
+        return ErrorReply(400, message, metadata)
     text, tools = size.prompt()
+    prompt_limit = best.max_prompt_tokens
+    if prompt_limit is not None and text + tools > prompt_limit:
+        message = (
+            f"This endpoint's maximum prompt length is {prompt_limit} tokens. However, you "
+            f"requested about {text + tools} tokens of input ({text} of text input, {tools} of "
+            "tool input). Please reduce the length of the messages, or use the "
+            "context-compression plugin to compress your prompt automatically."
+        )
+        return ErrorReply(400, message, metadata)
     total = text + tools + size.output
     message = (
         f"This endpoint's maximum context length is {best.context_length} tokens. However, you "

@@ -3,6 +3,7 @@ parsed once into a frozen value that provider selection (`emulator.providers`) r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -76,12 +77,22 @@ PERCENTILES = ("p50", "p75", "p90", "p99")
 def cutoffs(value: Any) -> tuple[tuple[int, float], ...]:
     """A preferred threshold (spec schemas PreferredMinThroughput, PreferredMaxLatency): a
     number is the p50 cut-off, an object gives cut-offs per percentile (null: none); as
-    (index into p50, p75, p90, p99, cut-off) pairs."""
+    (index into p50, p75, p90, p99, cut-off) pairs. An integer beyond a double (JSON allows
+    10**400) is a cut-off of +/- infinity: past every endpoint's figure, as it means."""
     if _number(value):
-        return ((0, float(value)),)
+        return ((0, _to_float(value)),)
     if not isinstance(value, Mapping):
         return ()
-    return tuple((i, float(value[p])) for i, p in enumerate(PERCENTILES) if _number(value.get(p)))
+    return tuple(
+        (i, _to_float(value[p])) for i, p in enumerate(PERCENTILES) if _number(value.get(p))
+    )
+
+
+def _to_float(value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _number(value: Any) -> bool:

@@ -81,6 +81,9 @@ def test_the_reason_says_why() -> None:
         ("boom=0.1", "fault 'boom' is not a chaos fault; valid: error, disconnect, reset"),
         ("error:teapot=0.1", "unknown error preset 'teapot'; valid: bad_request"),
         ("burst=error*5/3", "a burst of 5 every 3 requests cannot fit"),
+        ("burst=error*2/0s", "a burst's period must be above 0 ms and finite, not 0 ms"),
+        ("burst=error*0/0", "a burst's count must be at least 1, not 0"),
+        ("burst=error*1/" + "9" * 400 + "ms", "a burst's period must be above 0 ms and finite"),
         ("reset:5=0.1", "'reset:5=0.1': fault reset takes no argument"),
         ("what", "cannot read 'what'; expected KIND[:ARG]=RATE"),
     ],
@@ -99,6 +102,15 @@ def test_bad_header_is_a_400(server: EmulatorServer) -> None:
     assert answer.json()["error"]["message"] == (
         "header X-Emulator-Chaos: rate 2 of error is not between 0 and 1"
     )
+
+
+@pytest.mark.parametrize("header", ["burst=error:429*3/0s", "burst=error*0/0", "burst=reset*0/0ms"])
+def test_a_burst_with_no_period_is_a_400_not_a_500(server: EmulatorServer, header: str) -> None:
+    """A header burst of 0 ms or 0 requests is refused naming it (before: a division by zero
+    while deciding, a 500)."""
+    answer = request(server.url, body=BODY, headers={"X-Emulator-Chaos": header})
+    assert answer.status == 400
+    assert answer.json()["error"]["message"].startswith("header X-Emulator-Chaos: a burst's")
 
 
 def test_cli_takes_the_header_syntax_and_rejects_bad_specs(

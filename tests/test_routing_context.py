@@ -205,3 +205,51 @@ def test_openrouter_sdk_raises_its_bad_request_error(fresh: EmulatorServer) -> N
         "This endpoint's maximum completion length is 2000 tokens. However, you requested "
         "3000 tokens in the output. Please reduce max_tokens (or max_completion_tokens)."
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"messages": [{"role": "user", "content": "hi " * 80}]},
+            "This endpoint's maximum prompt length is 60 tokens. However, you requested about "
+            "88 tokens of input (88 of text input, 0 of tool input). Please reduce the length "
+            "of the messages, or use the context-compression plugin",
+        ),
+        (
+            {"max_tokens": 300, "plugins": [{"id": "context-compression"}]},
+            "This endpoint's maximum context length is 300 tokens. However, you requested 300 "
+            "tokens in the output, which leaves no room for the compressed prompt. Please "
+            "reduce max_tokens (or max_completion_tokens).",
+        ),
+    ],
+    ids=["max-prompt-tokens", "compressed"],
+)
+def test_the_400_names_the_limit_that_refused(
+    live: EmulatorServer, extra: dict[str, Any], message: str
+) -> None:
+    """A prompt over max_prompt_tokens names that limit (before: 'maximum context length is 1000
+    tokens. However, you requested about 88 tokens', which fits), and an output filling the
+    window with compression on does not advise compression."""
+    live.reset()
+    live.add_catalog(
+        {
+            "models": [
+                {
+                    "id": "acme/short-prompt",
+                    "context_length": 300,
+                    "endpoints": [
+                        {"provider": "Acme", "context_length": 300, "max_prompt_tokens": 60}
+                    ],
+                }
+            ]
+        }
+    )
+    with OpenAI(base_url=live.base_url, api_key="sk-test", max_retries=0) as client:
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.chat.completions.create(
+                model="acme/short-prompt",
+                messages=extra.get("messages", USER),
+                extra_body={k: v for k, v in extra.items() if k != "messages"},
+            )
+    assert refused.value.body["message"].startswith(message)  # type: ignore[index]

@@ -4,6 +4,7 @@ behind the others (never dropped), per percentile of the catalog's figures; with
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -37,6 +38,8 @@ def tags(body: dict[str, Any], seed: int = 0) -> list[str]:
         ({"p50": None, "p99": 9}, ((3, 9.0),)),
         (None, ()),
         (True, ()),
+        pytest.param(10**400, ((0, math.inf),), id="beyond-a-double"),
+        pytest.param({"p90": -(10**400)}, ((2, -math.inf),), id="below-a-double"),
     ],
 )
 def test_cutoffs_parse_a_number_as_p50_or_an_object_per_percentile(value: Any, parsed: Any) -> None:
@@ -117,3 +120,21 @@ def test_openrouter_sdk_latency_preference(live: EmulatorServer) -> None:
     assert reply.model == LLAMA
     assert live.last_request.completion is not None
     assert live.last_request.completion["provider"] in ("Groq", "Cerebras")
+
+
+def test_a_cutoff_beyond_a_double_is_served_not_a_500(live: EmulatorServer) -> None:
+    """An integer too large for a double (valid JSON) is a cut-off no endpoint meets: served
+    (before: float() overflowed, a 500)."""
+    live.reset()
+    with OpenAI(base_url=live.base_url, api_key="sk-test", max_retries=0) as client:
+        reply = client.chat.completions.create(
+            model=LLAMA,
+            messages=USER,
+            extra_body={
+                "provider": {
+                    "preferred_min_throughput": 10**400,
+                    "preferred_max_latency": {"p50": 10**400},
+                }
+            },
+        )
+    assert reply.model == LLAMA
