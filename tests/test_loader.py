@@ -306,6 +306,17 @@ BROKEN = [
         id="infinite-number",
     ),
     pytest.param(
+        "name: a\nreply: {content: x, stream: {ttft_ms: " + "9" * 400 + "}}\n",
+        "2: number 99999999999999999999... (400 characters) is too large (beyond 1.8e308)",
+        id="integer-beyond-a-double",
+    ),
+    pytest.param(
+        "name: a\nchaos: {bursts: [{fault: error, count: 1, every_ms: " + "9" * 5000 + "}]}\n"
+        "reply: {content: x}\n",
+        "2: number 99999999999999999999... (5000 characters) is too large",
+        id="integer-of-5000-digits",
+    ),
+    pytest.param(
         "scenarios:\n  - name: a\n    reply: {}\nextra: 1\n",
         "4: unknown key 'extra' in file; valid keys: scenarios",
         id="unknown-file-key",

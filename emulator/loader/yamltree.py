@@ -24,6 +24,7 @@ MAX_DEPTH = 100  # mappings and lists inside each other; keeps every walk of the
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_DOUBLE_BITS = 1024  # 2**1024 is past the largest double
 
 
 # libyaml (C) composes in linear time and bounds nesting itself; PyYAML's own parser is ~10x
@@ -95,6 +96,10 @@ class _Converter:
         value = self._scalar_value(node)
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(node, f"non-finite number {node.value!r} is not allowed")
+        # An integer beyond a double is no duration, rate or count anyone means (and every
+        # float() of it overflows); refused like 1e999.
+        if isinstance(value, int) and value.bit_length() > _DOUBLE_BITS:
+            raise self.fail(node, f"number {_short(node.value)} is too large (beyond 1.8e308)")
         if value is not None and not isinstance(value, (str, int, float, bool)):
             raise self.fail(node, f"unsupported YAML value of tag {node.tag!r}")
         return value
@@ -111,6 +116,8 @@ class _Converter:
             return self.loader.construct_object(node)
         except yaml.YAMLError as exc:
             raise _yaml_error(exc, self.source) from None
+        except ValueError:  # an integer of more digits than Python converts (4300)
+            raise self.fail(node, f"number {_short(node.value)} is too large") from None
 
     def mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
         if id(node) not in self.flattened:
@@ -175,3 +182,7 @@ def parse(text: str, source: str, json_mode: bool) -> tuple[Any, dict[JsonPath, 
         ) from None
     finally:
         loader.dispose()
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:20]}... ({len(text)} characters)"
