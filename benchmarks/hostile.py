@@ -154,6 +154,18 @@ def cases() -> list[Case]:
             _dump({"model": "m", "messages": [{"role": "user", "content": "x" * 1024}]}),
             setup=_post_scenario(f"name: blowup\nreply:\n  content: '{template}'\n"),
         ),
+        Case(
+            "models[] of 5,000 fallback models, every one failing",
+            "/v1/chat/completions",
+            _dump(
+                {
+                    "model": "acme/m",
+                    "models": [f"acme/m{i}" for i in range(5_000)],
+                    "messages": MESSAGES,
+                }
+            ),
+            setup=_post_scenario("name: down\nerror: service_unavailable\n"),
+        ),
     ]
 
 

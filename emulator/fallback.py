@@ -18,7 +18,7 @@ Pure: no aiohttp; selection is passed in.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,15 +55,14 @@ def run_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
     responses: list[dict[str, Any]] = []
     failures: list[tuple[str, str]] = []
     failed_models: set[str] = set()
-    pending = list(plan.attempts)
+    attempts = plan.attempts
     number = 0
-    while pending:
-        attempt = pending.pop(0)
+    for index, attempt in enumerate(attempts):
         if attempt.model in failed_models:
             continue
         if attempt.refusal is not None:  # the model cannot take it: no provider is tried
             failed_models.add(attempt.model)
-            if any(a.model not in failed_models for a in pending):
+            if _any_left(attempts, index + 1, failed_models):
                 continue
             request = chat.for_attempt(
                 attempt.model, attempt.endpoint.provider_name, attempt.endpoint.tag, number + 1
@@ -84,14 +83,19 @@ def run_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
                 failed_models.add(attempt.model)
             else:
                 failures.append((attempt.catalog_model.id, attempt.endpoint.tag))
-            left = [a for a in pending if a.model not in failed_models]
-            if not response.terminal and left:
+            if not response.terminal and _any_left(attempts, index + 1, failed_models):
                 continue
         else:
             responses.append(_provider_response(attempt, 200))
         served = _served_by(response, attempt)
         return Outcome(served, request, attempt, selection, responses, failures)
     raise AssertionError("a route has at least one attempt")  # pragma: no cover
+
+
+def _any_left(attempts: Sequence[Attempt], start: int, failed_models: set[str]) -> bool:
+    """Whether an attempt from `start` on is of a model not yet failed; stops at the first, so
+    a chain of thousands of failing models is walked in linear time."""
+    return any(attempts[i].model not in failed_models for i in range(start, len(attempts)))
 
 
 METADATA_HEADERS = ("x-openrouter-metadata", "x-openrouter-experimental-metadata")
