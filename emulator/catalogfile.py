@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emulator import diskcache
 from emulator.catalog import Catalog, split_variants
 from emulator.errors import ScenarioError
 from emulator.loader.yamltree import parse as parse_yaml
@@ -101,10 +102,17 @@ def load_catalog_file(path: str | Path) -> CatalogFile:
 @functools.lru_cache(maxsize=1)
 def builtin_catalog() -> Catalog:
     """The catalog shipped with the package (read once per process). Its schema check is left
-    to the test suite: it would cost most of a start-up's time (jsonschema and its check)."""
-    return parse_catalog(builtin_catalog_text(), BUILTIN_SOURCE, schema_check=False).apply(
-        Catalog()
+    to the test suite: it would cost most of a start-up's time (jsonschema and its check); its
+    parsed entries are cached on disk (`emulator.diskcache`, keyed by the file's digest)."""
+    text = builtin_catalog_text()
+
+    def parse() -> list[Any]:
+        return list(parse_catalog(text, BUILTIN_SOURCE, schema_check=False).entries)
+
+    entries = diskcache.cached(
+        f"catalog-{diskcache.digest(text)}", parse, lambda value: isinstance(value, list)
     )
+    return CatalogFile(tuple(entries)).apply(Catalog())
 
 
 def builtin_catalog_text() -> str:

