@@ -292,17 +292,25 @@ def config_from_args(args: argparse.Namespace) -> Config:
 def _chaos(value: str) -> Any:
     """`--chaos`: the X-Emulator-Chaos header's syntax, or a YAML file of a chaos mapping."""
     from emulator import chaosspec
+    from emulator.errors import ScenarioError
+    from emulator.testkit import chaos_from
 
     try:
         if os.path.isfile(value):
             import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 
             with open(value, encoding="utf-8") as handle:
-                data = yaml.safe_load(handle)
+                try:
+                    data = yaml.safe_load(handle)
+                except yaml.YAMLError as exc:
+                    raise ValueError(f"not valid YAML: {exc}") from None
             if not isinstance(data, dict):
                 raise ValueError("the file must hold a mapping of seed, rates and bursts")
-            return chaosspec.parse(data)
+            # Checked as a scenario's chaos: key is, the problem named with its place.
+            return chaos_from(data, source=value)
         return chaosspec.parse_header(value)
+    except ScenarioError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     except (ValueError, KeyError, TypeError, OSError) as exc:
         raise argparse.ArgumentTypeError(f"{value}: {exc}") from None
 

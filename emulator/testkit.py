@@ -85,11 +85,12 @@ class CallAssertions:
         return None
 
 
-def chaos_from(value: str | Mapping[str, Any] | Chaos) -> Chaos:
+def chaos_from(value: str | Mapping[str, Any] | Chaos, source: str = "<chaos>") -> Chaos:
     """A server-wide chaos spec (docs/chaos.md) from the `X-Emulator-Chaos` header's one-line
     syntax (`"error:502=0.05,burst=error:429*3/20,seed=7"`), a mapping in the format of a
     scenario's `chaos:` key (`{"seed": 7, "rates": [...], "bursts": [...]}`), or a Chaos.
-    Raises ValueError (the header syntax) or ScenarioError (the mapping) naming the problem."""
+    Raises ValueError (the header syntax) or ScenarioError (the mapping) naming the problem
+    and `source` (where the mapping came from: a file's path)."""
     from emulator import chaos, chaosspec
     from emulator.loader import load_data
 
@@ -102,7 +103,7 @@ def chaos_from(value: str | Mapping[str, Any] | Chaos) -> Chaos:
             "chaos: expected the X-Emulator-Chaos header's syntax (a string) or a mapping of "
             f"seed, rates and bursts, not {type(value).__name__}"
         )
-    (holder,) = load_data({"name": "chaos", "chaos": dict(value), "reply": {}}, "<chaos>")
+    (holder,) = load_data({"name": "chaos", "chaos": dict(value), "reply": {}}, source)
     assert holder.chaos is not None  # the loader builds it from the `chaos` key given
     return replace(holder.chaos, source="server")
 

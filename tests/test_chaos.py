@@ -7,6 +7,7 @@ import http.client
 import math
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -123,6 +124,36 @@ def test_cli_takes_the_header_syntax_and_rejects_bad_specs(
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--chaos", "error=3"])
     assert "rate 3 of error is not between 0 and 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("seed: 1\nrates:\n  - fault: error\n", "missing required key 'rate' in chaos.rates[0]"),
+        ("seed: [1\n", "not valid YAML"),
+        ("- 1\n", "the file must hold a mapping of seed, rates and bursts"),
+    ],
+    ids=["missing-rate", "bad-yaml", "not-a-mapping"],
+)
+def test_cli_chaos_file_problems_are_usage_errors_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    """serve --chaos FILE checks the file as a scenario's chaos: key: a usage error naming the
+    file and the problem, never a traceback or a bare key name."""
+    path = tmp_path / "chaos.yaml"
+    path.write_text(text)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--chaos", str(path)])
+    err = capsys.readouterr().err
+    assert f"argument --chaos: {path}" in err and message in err
+
+
+def test_cli_chaos_file_builds_the_server_spec(tmp_path: Path) -> None:
+    """A good chaos file gives the server's chaos spec."""
+    path = tmp_path / "chaos.yaml"
+    path.write_text("seed: 3\nrates:\n  - {fault: error, error: provider_error, rate: 0.5}\n")
+    config = config_from_args(build_parser().parse_args(["serve", "--chaos", str(path)]))
+    assert config.chaos is not None and config.chaos.seed == 3 and config.chaos.source == "server"
 
 
 # --- on the wire ------------------------------------------------------------------------------
