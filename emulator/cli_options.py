@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chat-emulator",
         description="Emulate an LLM router's OpenAI-compatible Chat Completions API.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(
         "serve", help="start the server (built-in default replies, or scenarios)"
@@ -322,6 +322,30 @@ def _normalize(value: str) -> Any:
         return normalize.parse(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _VersionAction(argparse.Action):
+    """argparse's "version" action, reading the installed version only when asked: reading it
+    (importlib.metadata scans the installed distributions) is a measurable part of start-up."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(
+            option_strings,
+            dest=argparse.SUPPRESS,
+            default=argparse.SUPPRESS,
+            nargs=0,
+            help="show program's version number and exit",
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

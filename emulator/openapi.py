@@ -4,7 +4,6 @@ requests, so the published contract and the enforced one cannot drift apart."""
 from __future__ import annotations
 
 import copy
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import urljoin
 
@@ -55,6 +54,9 @@ def openapi_document(server_url: str | None = None) -> dict[str, Any]:
 
 
 def _package_version() -> str:
+    # Imported here: importlib.metadata is a measurable part of a server's start-up.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("chat-emulator")
     except PackageNotFoundError:
