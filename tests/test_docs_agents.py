@@ -5,6 +5,7 @@ code prints."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,10 +55,13 @@ def test_yaml_example_loads(block: Block) -> None:
 
 
 @pytest.mark.parametrize("block", [b for b in blocks("python") if not b.file], ids=lambda b: b.id)
-def test_python_example_runs(block: Block) -> None:
-    """Each python block of the page runs to the end, its assertions holding."""
+def test_python_example_runs(block: Block, caplog: pytest.LogCaptureFixture) -> None:
+    """Each python block of the page runs to the end, its assertions holding, and logs no
+    warning (a reader copying it should see none, e.g. of an agent loop)."""
     code = compile(block.body, block.id, "exec")
-    exec(code, {"__name__": "docs_example"})
+    with caplog.at_level(logging.WARNING, logger="emulator"):
+        exec(code, {"__name__": "docs_example"})
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 @pytest.mark.parametrize("block", [b for b in blocks("python") if b.file], ids=lambda b: b.id)
