@@ -19,6 +19,10 @@ from typing import Any
 FREE_DAILY_REQUESTS_LOW = 50
 FREE_DAILY_REQUESTS = 1000
 FREE_CREDITS_THRESHOLD = 10.0
+# Keys whose spend is kept at once (any non-empty key is accepted: a new one per request must not
+# grow memory without end); past this the oldest key's is dropped, its spend staying in the
+# account's usage.
+MAX_KEYS = 10_000
 # The deprecated `rate_limit` object of GET /key (spec schema: "safe to ignore").
 DEPRECATED_RATE_LIMIT = {
     "requests": -1,
@@ -77,12 +81,20 @@ class Accounts:
         self.total_credits = total_credits
         self.key_limit = key_limit
         self.keys: dict[str, KeyUsage] = {}
+        self.total_usage = 0.0  # USD, every key's spend (kept when a key's is dropped)
         self.free_requests: tuple[str, int] = ("", 0)  # (UTC day, requests that day)
 
     def charge(self, api_key: str, usd: float, at: float, free: bool = False) -> None:
         """Add a generation's cost (USD, >= 0) to `api_key`'s counters at time `at`; `free`:
         it was served by a `:free` variant, and counts towards the free daily requests."""
-        self.keys.setdefault(api_key, KeyUsage()).charge(max(0.0, usd), at)
+        usage = self.keys.get(api_key)
+        if usage is None:
+            if len(self.keys) >= MAX_KEYS:
+                del self.keys[next(iter(self.keys))]
+            usage = self.keys[api_key] = KeyUsage()
+        usd = max(0.0, usd)
+        usage.charge(usd, at)
+        self.total_usage += usd
         if free:
             self.free_requests = (periods(at)[0], self.free_requests_used(at) + 1)
 
@@ -141,11 +153,11 @@ class Accounts:
 
     def credits_data(self) -> dict[str, Any]:
         """`GET /credits`'s `data` (spec operation getCredits)."""
-        used = sum(k.total for k in self.keys.values())
-        return {"total_credits": self.total_credits, "total_usage": _usd(used)}
+        return {"total_credits": self.total_credits, "total_usage": _usd(self.total_usage)}
 
     def clear(self) -> None:
         self.keys.clear()
+        self.total_usage = 0.0
         self.free_requests = ("", 0)
 
 

@@ -18,6 +18,9 @@ import math
 from dataclasses import dataclass, field
 
 FREE_RPM = 20
+# Keys (per session) with counters at once: any non-empty key is accepted, so a client sending a
+# new one per request must not grow memory without end; past this, the oldest key's are dropped.
+MAX_KEYS = 10_000
 MINUTE = 60
 DAY = 86400
 
@@ -90,7 +93,7 @@ class Quotas:
     def check(self, api_key: str, free: bool, now: float) -> Refusal | None:
         """A `Refusal` if a request now would exceed a limit; otherwise the request is counted
         and None is returned."""
-        counters = self.keys.setdefault(api_key, _KeyCounters())
+        counters = self._counters(api_key)
         minute, day = int(now // MINUTE), int(now // DAY)
         minute_end, day_end = (minute + 1) * MINUTE, (day + 1) * DAY
         checks: list[tuple[str, int | None, _Window, int, float]] = [
@@ -115,11 +118,19 @@ class Quotas:
 
     def add_tokens(self, api_key: str, tokens: int, now: float) -> None:
         """Count a served generation's tokens towards the key's tokens per minute."""
-        counters = self.keys.setdefault(api_key, _KeyCounters())
+        counters = self._counters(api_key)
         counters.tokens.add(int(now // MINUTE), max(0, tokens))
 
     def clear(self) -> None:
         self.keys.clear()
+
+    def _counters(self, api_key: str) -> _KeyCounters:
+        counters = self.keys.get(api_key)
+        if counters is None:
+            if len(self.keys) >= MAX_KEYS:
+                del self.keys[next(iter(self.keys))]
+            counters = self.keys[api_key] = _KeyCounters()
+        return counters
 
 
 class ScenarioQuotas:
