@@ -127,7 +127,8 @@ class ChaosCounters:
         self._lock = threading.Lock()
         self._seen: dict[str, int] = {}
         self._started: dict[str, float] = {}
-        self._bursts: dict[tuple[str, int], tuple[int, int]] = {}
+        # Per scope: each burst's (window, faults used in it); dropped with the scope.
+        self._bursts: dict[str, dict[int, tuple[int, int]]] = {}
 
     def next(self, scope: str, now_ms: float) -> tuple[int, float]:
         """Count a request of `scope`: its 1-based number and ms since the scope's first one."""
@@ -137,6 +138,7 @@ class ChaosCounters:
                 oldest = next(iter(self._seen))
                 del self._seen[oldest]
                 self._started.pop(oldest, None)
+                self._bursts.pop(oldest, None)
             self._seen[scope] = n
             start = self._started.setdefault(scope, now_ms)
             return n, now_ms - start
@@ -145,23 +147,22 @@ class ChaosCounters:
         """The 1-based position of this request within the burst of `window`, or None when that
         window's `count` faults are spent."""
         with self._lock:
-            seen_window, used = self._bursts.get((scope, index), (-1, 0))
+            slots = self._bursts.setdefault(scope, {})
+            seen_window, used = slots.get(index, (-1, 0))
             if seen_window != window:
                 used = 0
             if used >= count:
-                self._bursts[(scope, index)] = (window, used)
+                slots[index] = (window, used)
                 return None
-            self._bursts[(scope, index)] = (window, used + 1)
+            slots[index] = (window, used + 1)
             return used + 1
 
     def reset(self, prefix: str | None = None) -> None:
         """Forget every scope (or those starting with `prefix`, e.g. one session's)."""
         with self._lock:
-            for table in (self._seen, self._started):
+            for table in (self._seen, self._started, self._bursts):
                 for key in [k for k in table if prefix is None or k.startswith(prefix)]:
                     del table[key]
-            for bkey in [k for k in self._bursts if prefix is None or k[0].startswith(prefix)]:
-                del self._bursts[bkey]
 
 
 def decide(spec: Chaos, scope: str, seed: int, counters: ChaosCounters, now_ms: float) -> Decision:

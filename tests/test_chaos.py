@@ -288,3 +288,13 @@ def test_a_stall_longer_than_ten_minutes_is_refused(server: EmulatorServer) -> N
     status, body = raw(server, "stall:99999999999=1")
     assert status == 400
     assert b"a stall's ms must be from 0 to 600000" in body
+
+
+def test_burst_counters_go_with_their_scope() -> None:
+    """Past MAX_SCOPES scopes (every distinct header is one), the oldest scope's time-burst
+    counters go with its request count (before, they stayed: memory grew with every header)."""
+    spec = chaosspec.parse_header("burst=error*1/5s")
+    counters = chaos.ChaosCounters()
+    for i in range(chaos.MAX_SCOPES + 1):
+        chaos.decide(spec, f"header burst=error*1/5s,seed={i}", 0, counters, 0)
+    assert len(counters._bursts) == chaos.MAX_SCOPES
