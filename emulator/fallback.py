@@ -12,13 +12,15 @@ reply or a fault ends the loop: errors after the first streamed token never fall
 attempt is recorded as the generation stats' `provider_responses` (spec schema
 ProviderResponse).
 
-Pure: no aiohttp; selection is passed in.
+Pure: no aiohttp (asyncio only to let other requests through a long chain); selection is
+passed in.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +52,40 @@ class Outcome:
         return not isinstance(self.response, ErrorReply)
 
 
+# A chain of fallback models has no documented length limit: the server lets other requests
+# through between every this many attempts (see attempt_steps).
+ATTEMPTS_PER_STEP = 32
+
+
 def run_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
     """Try `plan`'s attempts in order with `select` (which may raise, e.g. strict mode's 404)."""
+    steps = attempt_steps(plan, chat, select)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+
+async def play_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
+    """`run_attempts` on the event loop, letting other requests through (`asyncio.sleep(0)`)
+    after every ATTEMPTS_PER_STEP attempts: a chain of thousands of fallback models cannot hold
+    the loop. Chains of up to ATTEMPTS_PER_STEP - 1 attempts run in one go."""
+    steps = attempt_steps(plan, chat, select)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        await asyncio.sleep(0)
+
+
+def attempt_steps(
+    plan: RoutePlan, chat: ChatRequest, select: Select, every: int = ATTEMPTS_PER_STEP
+) -> Generator[None, None, Outcome]:
+    """`run_attempts` in steps: yields after every `every` attempts tried (a place to let other
+    work run: a chain of thousands of failing models takes ~60 us an attempt) and returns the
+    Outcome (StopIteration.value)."""
     responses: list[dict[str, Any]] = []
     failures: list[tuple[str, str]] = []
     failed_models: set[str] = set()
@@ -70,6 +104,8 @@ def run_attempts(plan: RoutePlan, chat: ChatRequest, select: Select) -> Outcome:
             refused = Selection(None, None)
             return Outcome(attempt.refusal, request, attempt, refused, responses, failures)
         number += 1
+        if number % every == 0:
+            yield
         attempt = dataclasses.replace(attempt, number=number)
         request = chat.for_attempt(
             attempt.model, attempt.endpoint.provider_name, attempt.endpoint.tag, attempt.number

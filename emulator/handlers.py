@@ -23,8 +23,8 @@ from emulator.fallback import (
     NO_METADATA_STATUSES,
     default_reply,
     metadata_enabled,
+    play_attempts,
     route_metadata,
-    run_attempts,
     unrouted_metadata,
 )
 from emulator.generate import Draw
@@ -228,7 +228,7 @@ async def _plan(
         reply = ErrorReply(exc.status, exc.message, availability=exc.availability)
         meta = unrouted_metadata(chat, emulator.catalog) if metadata_enabled(chat.headers) else None
         return timeline.error_response(reply, chat.model, emulator.created(), meta)
-    outcome = run_attempts(
+    outcome = await play_attempts(
         route, chat, lambda r: emulator.state.select(r, admit, session, emulator.normalize)
     )
     emulator.outages.record(session, outcome.provider_failures, emulator.clock())
