@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,24 +35,29 @@ class Draw:
 
 
 class Generator:
-    """Builds completions; holds the one Faker instance (seeded afresh before every use), made
-    on first use: plain prose needs only Faker's lorem vocabulary (`emulator.lorem`), and
-    importing Faker is a measurable part of start-up."""
+    """Builds completions; holds a Faker instance per thread (seeded afresh before every use),
+    made on first use: plain prose needs only Faker's lorem vocabulary (`emulator.lorem`), and
+    importing Faker is a measurable part of start-up.
+
+    Per thread, because generation runs on the event loop and, for costly requests, in worker
+    threads at the same time: one shared instance would hand one request's draws to another
+    and break "same seed, same bytes" (a second instance costs about 2 ms)."""
 
     def __init__(self, locale: str = "en_US") -> None:
         self.locale = locale
-        self._faker: Faker | None = None
+        self._fakers = threading.local()
         # The locale's lorem vocabulary (en_US's copied, so plain prose needs no Faker).
         self.words = lorem.WORDS if locale == "en_US" else tuple(self.faker.get_words_list())
 
     @property
     def faker(self) -> Faker:
-        """The Faker instance (unseeded; `seeded_faker` seeds it for one use)."""
-        if self._faker is None:
+        """This thread's Faker instance (unseeded; `seeded_faker` seeds it for one use)."""
+        faker: Faker | None = getattr(self._fakers, "faker", None)
+        if faker is None:
             from faker import Faker
 
-            self._faker = Faker(self.locale)
-        return self._faker
+            faker = self._fakers.faker = Faker(self.locale)
+        return faker
 
     def rng(self, draw: Draw, request: ChatRequest, *salt: object) -> random.Random:
         """A generator seeded by seed, request and salt alone: same inputs, same values.
@@ -63,8 +69,10 @@ class Generator:
         return random.Random(int.from_bytes(digest, "big"))
 
     def seeded_faker(self, rng: random.Random) -> Faker:
-        self.faker.seed_instance(rng.getrandbits(64))
-        return self.faker
+        """This thread's Faker, seeded from `rng` (one 64-bit draw)."""
+        faker = self.faker
+        faker.seed_instance(rng.getrandbits(64))
+        return faker
 
     def completion(
         self,
