@@ -163,6 +163,33 @@ def test_max_price_and_sort_choose_the_provider(client: OpenAI) -> None:
     assert fast.model_extra is not None and fast.model_extra["provider"] == "Cerebras"
 
 
+@pytest.mark.parametrize("price", ["abc", "NaN", "sNaN", "1,5", ""])
+def test_max_price_that_is_not_a_price_is_a_400_naming_it(client: OpenAI, price: str) -> None:
+    """A max_price string that is not a decimal number is a 400 naming the field (it was
+    silently ignored, so the request was served at any price)."""
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(
+            model="meta-llama/llama-3.3-70b-instruct",
+            messages=USER,
+            extra_body={"provider": {"max_price": {"prompt": price}}},
+        )
+    error = caught.value.body
+    assert isinstance(error, dict)
+    assert "provider.max_price.prompt" in error["message"]
+    assert "must be a price in USD" in error["message"]
+
+
+def test_max_price_as_a_decimal_string_filters_like_a_number(client: OpenAI) -> None:
+    """The spec types max_price's fields as strings: " 0.2 " and "2e-1" work as 0.2 does."""
+    for price in (" 0.2 ", "2e-1", "0.20"):
+        cheap = client.chat.completions.create(
+            model="meta-llama/llama-3.3-70b-instruct",
+            messages=USER,
+            extra_body={"provider": {"max_price": {"prompt": price, "completion": "0.4"}}},
+        )
+        assert cheap.model_extra is not None and cheap.model_extra["provider"] == "DeepInfra"
+
+
 def test_cost_follows_the_serving_endpoint(fresh: EmulatorServer) -> None:
     """The generation's cost is the serving endpoint's prices times the tokens."""
     body = {
