@@ -110,8 +110,9 @@ _ITEM = re.compile(r"^(?P<kind>[a-z_]+)(?::(?P<arg>[\w.]+))?=(?P<value>\S+)$")
 
 def parse_header(value: str) -> Chaos:
     """A spec from the `X-Emulator-Chaos` header: comma-separated `KIND[:ARG]=RATE`,
-    `burst=KIND[:ARG]*COUNT/EVERY` (EVERY requests, or `10s`/`500ms`), `seed=N`. ARG is the
-    error's preset or status, a stall's ms, or error_after's chunk count. ValueError if wrong."""
+    `burst=KIND[:ARG]*COUNT/EVERY` (EVERY requests, or `10s`/`500ms`), `seed=N` (at most once).
+    ARG is the error's preset or status, a stall's ms, or error_after's chunk count. ValueError
+    if wrong."""
     rates: list[dict[str, Any]] = []
     bursts: list[dict[str, Any]] = []
     seed: int | None = None
@@ -123,6 +124,8 @@ def parse_header(value: str) -> Chaos:
             raise ValueError(f"cannot read {item!r}; expected KIND[:ARG]=RATE, burst=..., seed=N")
         kind, arg, rest = m["kind"], m["arg"], m["value"]
         if kind == "seed" and arg is None:
+            if seed is not None:
+                raise ValueError(f"seed is given twice ({item!r}); give one seed=N")
             seed = _number(int, rest, item)
         elif kind == "burst" and arg is None:
             bursts.append(_header_burst(rest, item))

@@ -114,6 +114,15 @@ def test_a_burst_with_no_period_is_a_400_not_a_500(server: EmulatorServer, heade
     assert answer.json()["error"]["message"].startswith("header X-Emulator-Chaos: a burst's")
 
 
+def test_a_seed_given_twice_is_a_400_naming_it(server: EmulatorServer) -> None:
+    """`seed=1,seed=2` is refused (the last one silently won before)."""
+    answer = request(server.url, body=BODY, headers={"X-Emulator-Chaos": "seed=1,seed=2"})
+    assert answer.status == 400
+    assert answer.json()["error"]["message"] == (
+        "header X-Emulator-Chaos: seed is given twice ('seed=2'); give one seed=N"
+    )
+
+
 def test_cli_takes_the_header_syntax_and_rejects_bad_specs(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
