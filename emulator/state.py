@@ -93,7 +93,7 @@ class ScenarioState:
         """Add scenarios after the loaded ones; a name already loaded raises ScenarioError."""
         new = tuple(scenarios)
         with self._lock:
-            check_unique(new, self._scenarios)
+            check_unique(new, self._scenarios, loaded=True)
             self._install(self._scenarios + new)
 
     def replace_all(self, scenarios: Iterable[Scenario]) -> None:

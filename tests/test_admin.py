@@ -82,7 +82,8 @@ def test_post_scenarios_replace(server: EmulatorServer) -> None:
         (
             "scenarios:\n  - {name: new, reply: {content: x}}\n  - {name: greeting, reply: {}}\n",
             "application/yaml",
-            "<request body>:3: duplicate scenario name 'greeting': also defined",
+            "<request body>:3: duplicate scenario name 'greeting': a scenario of that name is "
+            "already loaded (from <request body>:1, earlier)",
         ),
         ('{"name": "a",', "application/json", "the body is not valid JSON: "),
         ("  \n", "application/yaml", "empty body: send scenarios as YAML or JSON"),

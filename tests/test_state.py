@@ -239,7 +239,10 @@ def test_add_rejects_duplicate_names() -> None:
     state = ScenarioState(load_data({"name": "a", "reply": {}}, "first"))
     with pytest.raises(ScenarioError) as info:
         state.add(load_data([{"name": "b", "reply": {}}, {"name": "a", "reply": {}}], "second"))
-    assert str(info.value) == "second: duplicate scenario name 'a': also defined at first"
+    assert str(info.value) == (
+        "second: duplicate scenario name 'a': a scenario of that name is already loaded "
+        "(from first, earlier)"
+    )
     assert state.names() == ("a",)
 
 

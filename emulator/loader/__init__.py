@@ -75,14 +75,24 @@ class _Problems(Exception):
         self.problems = problems
 
 
-def check_unique(scenarios: Iterable[Scenario], existing: Iterable[Scenario] = ()) -> None:
-    """Raise a ScenarioError naming both places if a name repeats (in `scenarios` or `existing`)."""
+def check_unique(
+    scenarios: Iterable[Scenario], existing: Iterable[Scenario] = (), *, loaded: bool = False
+) -> None:
+    """Raise a ScenarioError naming both places if a name repeats (in `scenarios` or `existing`).
+    `loaded`: `existing` are a server's scenarios already loaded; the message then says so, as
+    their place may read like this text's (an earlier `<request body>`)."""
     seen: dict[str, Scenario] = {s.name: s for s in existing}
+    loaded_names = set(seen) if loaded else set()
     for scenario in scenarios:
         first = seen.get(scenario.name)
         if first is not None:
+            where = (
+                f"a scenario of that name is already loaded (from {first.source}, earlier)"
+                if scenario.name in loaded_names
+                else f"also defined at {first.source}"
+            )
             raise ScenarioError(
-                f"duplicate scenario name {scenario.name!r}: also defined at {first.source}",
+                f"duplicate scenario name {scenario.name!r}: {where}",
                 scenario.source.file,
                 scenario.source.line,
             )
