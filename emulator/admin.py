@@ -20,6 +20,7 @@ from emulator.catalogfile import parse_catalog
 from emulator.deadline import BudgetExceeded
 from emulator.errors import RequestError, ScenarioError
 from emulator.handlers import EMULATOR, bearer_key, read_body
+from emulator.journal import JournalEntry
 from emulator.loader import MAX_FILE_BYTES, load_text
 from emulator.runtime import Emulator
 from emulator.scenario import Scenario
@@ -51,6 +52,20 @@ def add_routes(app: web.Application) -> None:
 
 
 # --- request checks -----------------------------------------------------------------------------
+
+
+def journal_entry(request: web.Request, emulator: Emulator) -> JournalEntry:
+    """The journal entry the route's `{seq}` names: a 400 RequestError if it is not a positive
+    integer, a 404 naming the numbers the journal holds if it has no such entry."""
+    text = request.match_info["seq"]
+    if not text.isdigit():
+        raise RequestError(400, f"request number {text!r} is not a positive integer")
+    entry = emulator.journal.get(int(text))
+    if entry is None:
+        held = emulator.journal.entries()
+        span = f"#{held[0].seq} to #{held[-1].seq}" if held else "no requests"
+        raise RequestError(404, f"no request #{text} in the journal (it holds {span})")
+    return entry
 
 
 def admin_emulator(request: web.Request, *params: str) -> Emulator:
@@ -119,13 +134,7 @@ async def get_request_scenario(request: web.Request) -> web.Response:
     """Journal entry `seq` as a scenario that plays exactly what was played for it: YAML, or
     JSON when the Accept header asks for application/json; `?name=` names the scenario."""
     emulator = _admin(request, "name")
-    text = request.match_info["seq"]
-    seq = int(text) if text.isdigit() else None
-    entry = next((e for e in emulator.journal.entries() if e.seq == seq), None)
-    if entry is None:
-        seqs = [e.seq for e in emulator.journal.entries()]
-        held = f"{seqs[0]}..{seqs[-1]}" if seqs else "none"
-        raise RequestError(404, f"no request #{text} in the journal (it holds: {held})")
+    entry = journal_entry(request, emulator)
     try:
         scenario = export.scenario_for(entry, request.query.get("name") or None)
     except export.ExportError as exc:

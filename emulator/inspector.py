@@ -20,12 +20,11 @@ from typing import Any, NoReturn
 from aiohttp import web
 
 from emulator import genstats, inspection
-from emulator.admin import ADMIN_COOKIE, PREFIX, admin_emulator
+from emulator.admin import ADMIN_COOKIE, PREFIX, admin_emulator, journal_entry
 from emulator.errors import RequestError, ScenarioError
 from emulator.handlers import EMULATOR
 from emulator.journal import JournalEntry
 from emulator.loader import load_paths
-from emulator.runtime import Emulator
 
 UI_PATH = f"{PREFIX}/ui"
 EVENTS_PATH = f"{PREFIX}/events"
@@ -114,7 +113,7 @@ async def get_request(request: web.Request) -> web.Response:
     """One journal entry in detail: the admin API's entry plus its summary, timing (scheduled
     and actual time of every event), reply rebuilt from the bytes sent, and curl command."""
     emulator = admin_emulator(request)
-    entry = _entry(request, emulator)
+    entry = journal_entry(request, emulator)
     base_url = f"{request.scheme}://{request.host}"
     served = entry.generation_id is not None and entry.finished
     cost = genstats.generation_cost(entry, emulator.catalog) if served else None
@@ -123,25 +122,13 @@ async def get_request(request: web.Request) -> web.Response:
 
 async def get_raw(request: web.Request) -> web.Response:
     """The exact bytes the response sent after its head, as a download (`request-N.bin`)."""
-    entry = _entry(request, admin_emulator(request))
+    entry = journal_entry(request, admin_emulator(request))
     disposition = f'attachment; filename="request-{entry.seq}.bin"'
     return web.Response(
         body=inspection.raw_bytes(entry),
         content_type="application/octet-stream",
         headers={"Content-Disposition": disposition},
     )
-
-
-def _entry(request: web.Request, emulator: Emulator) -> JournalEntry:
-    text = request.match_info["seq"]
-    if not text.isdigit():
-        raise RequestError(400, f"request number {text!r} is not a positive integer")
-    entry = emulator.journal.get(int(text))
-    if entry is None:
-        held = emulator.journal.entries()
-        span = f"#{held[0].seq} to #{held[-1].seq}" if held else "no requests"
-        raise RequestError(404, f"no request #{text} in the journal (it holds {span})")
-    return entry
 
 
 # --- scenario files ------------------------------------------------------------------------------

@@ -141,11 +141,15 @@ def test_admin_route_gives_yaml_or_json(server: EmulatorServer) -> None:
 
 
 def test_admin_route_unknown_request_is_a_404(server: EmulatorServer) -> None:
-    """A request number not in the journal is a 404 in the router's envelope naming the range."""
+    """A request number not in the journal is a 404 in the router's envelope naming the range
+    (worded as the inspector's routes word it); one that is not a number is a 400."""
     wire.request(server.url, body=_json_body())
     response = wire.request(server.url, "GET", "/_emulator/requests/7/scenario")
     assert response.status == 404
-    assert response.json()["error"]["message"] == "no request #7 in the journal (it holds: 1..1)"
+    assert response.json()["error"]["message"] == "no request #7 in the journal (it holds #1 to #1)"
+    response = wire.request(server.url, "GET", "/_emulator/requests/x1/scenario")
+    assert response.status == 400
+    assert response.json()["error"]["message"] == "request number 'x1' is not a positive integer"
 
 
 def test_pending_entry_cannot_be_exported() -> None:
