@@ -16,11 +16,13 @@ from upstreams import emulator_process
 
 from emulator.testing import EmulatorServer
 
-# The recorder adds no error of its own: the typical (median) gap is within 2 ms of the
-# upstream's. A single gap may be further off on a busy machine (either process can be
-# scheduled late), but never by a scripted interval's worth.
-TOLERANCE_MS = 2.0
-WORST_MS = 12.0
+# The recorder adds no error of its own: on a quiet machine the typical (median) gap is within
+# 2 ms of the upstream's. On a busy one either process can be scheduled late by a few ms (the
+# 2 ms median failed about one run in four under a loaded CI), so the bounds below leave room
+# for that and still catch a recorder that loses or distorts the timing: the scripted
+# intervals are 20-60 ms, and a recorder writing them as 0 (or twice as long) is off by that.
+TOLERANCE_MS = 8.0
+WORST_MS = 18.0
 SCENARIO = """
 name: paced
 reply:
@@ -64,7 +66,8 @@ def test_recorded_gaps_follow_the_upstream_schedule(
     server: EmulatorServer, upstream_url: str, tmp_path: Path
 ) -> None:
     """The recorded times of the events follow the times the upstream measured when it sent
-    them (median within 2 ms); the replay's schedule is exactly the recorded one."""
+    them (median within 8 ms, every one within 18 ms, on intervals of 20-60 ms); the replay's
+    schedule is exactly the recorded one."""
     cassette = tmp_path / "c.yaml"
     server.record(cassette, "all", f"{upstream_url}/v1")
     first = rawsse.post(server.port, rawsse.stream_body())
