@@ -105,4 +105,5 @@ def test_other_work_runs_while_a_long_chain_is_played() -> None:
 
     asyncio.run(main())
     assert order.count("attempt") == 300
-    assert 0 < order.index("other") < 300 - 1
+    assert order.index("other") > 0  # after the first step's attempts
+    assert order.index("other") < len(order) - 1  # before the last attempt
