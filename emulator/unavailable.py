@@ -64,24 +64,25 @@ _FIELDS = {
 
 
 def only_message(only: Sequence[str]) -> Callable[[str, list[Endpoint]], str]:
-    def message(model_id: str, pool: list[Endpoint]) -> str:
-        serving = ", ".join(dict.fromkeys(e.slug for e in pool))
-        return (
-            "No allowed providers are available for the selected model. Providers serving "
-            f"{model_id}: {serving}, but your request's provider.only preference permits "
-            f"only: {', '.join(only)}."
-        )
-
-    return message
+    return _serving_message(
+        f"but your request's provider.only preference permits only: {', '.join(only)}."
+    )
 
 
 def ignore_message(ignore: Sequence[str]) -> Callable[[str, list[Endpoint]], str]:
+    return _serving_message(
+        f"and your request's provider.ignore preference excludes: {', '.join(ignore)}."
+    )
+
+
+def _serving_message(why: str) -> Callable[[str, list[Endpoint]], str]:
+    """The router's message naming the providers that serve the model, then `why` none is left."""
+
     def message(model_id: str, pool: list[Endpoint]) -> str:
         serving = ", ".join(dict.fromkeys(e.slug for e in pool))
         return (
             "No allowed providers are available for the selected model. Providers serving "
-            f"{model_id}: {serving}, and your request's provider.ignore preference excludes: "
-            f"{', '.join(ignore)}."
+            f"{model_id}: {serving}, {why}"
         )
 
     return message
