@@ -91,14 +91,17 @@ def bare_cmd(port: int = 0, *extra: str) -> list[str]:
     return [PYTHON, str(BENCH_DIR / "bare_server.py"), "--port", str(port), *extra]
 
 
-def start_server(name: str, cmd: Sequence[str], timeout_s: float = 60.0) -> Server:
-    """Start `cmd`, wait for its `serving on http://...` line; stderr goes to a temp file."""
+def start_server(
+    name: str, cmd: Sequence[str], timeout_s: float = 60.0, cwd: Path = ROOT
+) -> Server:
+    """Start `cmd` in `cwd` (with `python -m`, the checkout whose package is imported), wait
+    for its `serving on http://...` line; stderr goes to a temp file."""
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed by Server.stop)
         "w+", prefix=f"bench-{name}-", suffix=".log", delete=False
     )
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        list(cmd), stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT, env=server_env()
+        list(cmd), stdout=subprocess.PIPE, stderr=log, text=True, cwd=cwd, env=server_env()
     )
     url = _read_url(proc, timeout_s)
     started = time.perf_counter() - t0

@@ -16,6 +16,7 @@ from . import normalize
 from .chatrequest import ChatRequest
 from .errors import RequestError
 from .loader import check_unique
+from .matchindex import MatchIndex
 from .matching import MatchResult, match_request, matches
 from .normalize import Normalize
 from .scenario import Match, Response, Scenario
@@ -73,6 +74,7 @@ class ScenarioState:
         self._lock = threading.Lock()
         self._scenarios: tuple[Scenario, ...] = ()
         self._by_priority: tuple[Scenario, ...] = ()
+        self._index = MatchIndex()
         # Calls per (session, scenario name); session None: requests without a session header.
         self._counts: dict[tuple[str | None, str], int] = {}
         self._normalized: dict[tuple[str, Normalize], Match] = {}
@@ -88,6 +90,7 @@ class ScenarioState:
         self._normalized = {}
         order = {s.name: i for i, s in enumerate(scenarios)}
         self._by_priority = tuple(sorted(scenarios, key=lambda s: (-s.priority, order[s.name])))
+        self._index = MatchIndex.build(self._by_priority)
 
     def add(self, scenarios: Iterable[Scenario]) -> None:
         """Add scenarios after the loaded ones; a name already loaded raises ScenarioError."""
@@ -198,7 +201,15 @@ class ScenarioState:
                 return self._forced(forced.strip(), admit, session)
             misses: list[NearMiss | Scenario] = []
             views: dict[Normalize, ChatRequest] = {}
-            for scenario in self._by_priority:
+            by_priority = self._by_priority
+            # The server's normalisation rewrites what every scenario matches: no index then.
+            order = range(len(by_priority)) if norm else self._index.candidates(request)
+            done = 0  # scenarios before this position are decided
+            for position in order:
+                # Those the index rules out are near misses like any other (reasons when read).
+                misses.extend(by_priority[done:position])
+                done = position + 1
+                scenario = by_priority[position]
                 own = scenario.normalize if scenario.normalize is not None else norm
                 if own:
                     # Opt-in, so off the hot path: the reasons are worked out at once.
@@ -214,6 +225,7 @@ class ScenarioState:
                     return selection
                 calls = self._counts[(session, scenario.name)]
                 misses.append((scenario.name, (_exhausted(calls),)))
+            misses.extend(by_priority[done:])
             return Selection(None, None, missed=tuple(misses), request=request)
 
     def _normalized_match(
