@@ -8,14 +8,10 @@ the scenario loader (`emulator.loader.explain`) does the same for scenario files
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-from referencing import Registry
-
-if TYPE_CHECKING:
-    from referencing._core import Resolver
+from typing import Any
+from urllib.parse import unquote, urljoin
 
 Check = Callable[[Any], bool]
 
@@ -100,19 +96,54 @@ class _Plan:
     any_type: list[Check] = field(default_factory=list)
 
 
+class Resolver:
+    """Resolves the `$ref`s of a set of schema documents, each known by its top-level `$id`:
+    a reference is read relative to the document it appears in (RFC 3986), and its fragment,
+    if any, is a JSON Pointer (RFC 6901) into the target document. That is all our schema
+    files use; an anchor fragment or an unknown document raises ValueError at start-up.
+
+    Our own, not `referencing`'s registry: importing `referencing` (with `attrs`) was about a
+    tenth of the server's start-up, and the fast path needs only this. `jsonschema`, which
+    describes the problems once a check fails, keeps using `referencing`."""
+
+    def __init__(self, documents: Mapping[str, Any], base: str = "") -> None:
+        self._documents = documents
+        self.base = base
+
+    def lookup(self, ref: str) -> tuple[Any, Resolver]:
+        """(the schema `ref` points at, the resolver for references inside it)."""
+        uri, _, fragment = urljoin(self.base, ref).partition("#")
+        if uri not in self._documents:
+            raise ValueError(f"$ref {ref!r}: no schema document {uri!r}")
+        target = self._documents[uri]
+        if fragment and not fragment.startswith("/"):
+            raise ValueError(f"$ref {ref!r}: only JSON Pointer fragments are supported")
+        for token in fragment.split("/")[1:]:
+            key = unquote(token).replace("~1", "/").replace("~0", "~")
+            try:
+                target = target[int(key)] if isinstance(target, list) else target[key]
+            except (KeyError, IndexError, ValueError):
+                raise ValueError(f"$ref {ref!r}: nothing at {fragment!r}") from None
+        return target, Resolver(self._documents, uri)
+
+
 class FastCompiler:
     """Compiles the keyword subset our schemas use into nested closures; any other keyword
-    raises at start-up, so the fast path can never silently ignore a rule."""
+    raises at start-up, so the fast path can never silently ignore a rule.
 
-    def __init__(self, registry: Registry[Any]) -> None:
-        self._registry = registry
+    `documents`: every schema a `$ref` may reach, by its `$id` (see `Resolver`)."""
+
+    def __init__(self, documents: Mapping[str, Any]) -> None:
+        self._documents = documents
         self._cache: dict[int, Check] = {}
 
     def compile_uri(self, uri: str) -> Check:
-        resolved = self._registry.resolver().lookup(uri)
-        return self._compile(resolved.contents, resolved.resolver)
+        """The check of the schema at `uri` (a document's `$id`, with an optional fragment);
+        ValueError for a keyword or a reference the compiler does not support."""
+        contents, resolver = Resolver(self._documents).lookup(uri)
+        return self._compile(contents, resolver)
 
-    def _compile(self, schema: Any, resolver: Resolver[Any]) -> Check:
+    def _compile(self, schema: Any, resolver: Resolver) -> Check:
         if schema is True or schema == {}:
             return _always
         if schema is False:
@@ -126,7 +157,7 @@ class FastCompiler:
         self._cache[id(schema)] = cell[0]
         return cell[0]
 
-    def _plan(self, schema: dict[str, Any], resolver: Resolver[Any]) -> _Plan:
+    def _plan(self, schema: dict[str, Any], resolver: Resolver) -> _Plan:
         unknown = set(schema) - _ANNOTATIONS - _HANDLED
         if unknown:
             raise ValueError(f"the fast validator does not support keywords {sorted(unknown)}")
@@ -140,11 +171,11 @@ class FastCompiler:
         plan.any_type.extend(self._generic_checks(schema, resolver))
         return plan
 
-    def _ref(self, ref: str, resolver: Resolver[Any]) -> Check:
-        resolved = resolver.lookup(ref)
-        return self._compile(resolved.contents, resolved.resolver)
+    def _ref(self, ref: str, resolver: Resolver) -> Check:
+        contents, inner = resolver.lookup(ref)
+        return self._compile(contents, inner)
 
-    def _array_checks(self, schema: dict[str, Any], resolver: Resolver[Any]) -> Iterator[Check]:
+    def _array_checks(self, schema: dict[str, Any], resolver: Resolver) -> Iterator[Check]:
         low, high = schema.get("minItems"), schema.get("maxItems")
         if low is not None:
             yield lambda v: len(v) >= low
@@ -153,7 +184,7 @@ class FastCompiler:
         if "items" in schema:
             yield _each(self._compile(schema["items"], resolver))
 
-    def _object_checks(self, schema: dict[str, Any], resolver: Resolver[Any]) -> Iterator[Check]:
+    def _object_checks(self, schema: dict[str, Any], resolver: Resolver) -> Iterator[Check]:
         low, high = schema.get("minProperties"), schema.get("maxProperties")
         if low is not None:
             yield lambda v: len(v) >= low
@@ -174,7 +205,7 @@ class FastCompiler:
             compiled = {value: self._compile(then, resolver) for value, then in table.items()}
             yield _dispatch_check(key, compiled)
 
-    def _generic_checks(self, schema: dict[str, Any], resolver: Resolver[Any]) -> Iterator[Check]:
+    def _generic_checks(self, schema: dict[str, Any], resolver: Resolver) -> Iterator[Check]:
         if "$ref" in schema:
             yield self._ref(schema["$ref"], resolver)
         if "enum" in schema:

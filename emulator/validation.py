@@ -18,9 +18,6 @@ from importlib.resources import files
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
-
 from .errors import RequestError
 from .fastschema import FastCompiler
 
@@ -28,6 +25,7 @@ if TYPE_CHECKING:
     # jsonschema ships no type stubs, and types-jsonschema is not a dependency.
     from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
     from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
+    from referencing import Registry
 
 SCHEMA_BASE = "https://chat-emulator.dev/schemas/"
 REQUEST_SCHEMA = "request.schema.json"
@@ -83,7 +81,11 @@ def load_schemas(names: Iterable[str] = API_SCHEMA_FILES) -> dict[str, dict[str,
 
 
 def schema_registry(schemas: Mapping[str, Mapping[str, Any]]) -> Registry[Any]:
-    """A registry resolving each schema's `$id`, so relative `$ref`s between files work."""
+    """A registry resolving each schema's `$id`, so relative `$ref`s between files work (for
+    jsonschema; imported on first use, like jsonschema itself)."""
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     resources = [
         (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012))
         for schema in schemas.values()
@@ -97,14 +99,14 @@ class RequestValidator:
     def __init__(self, *, fast: bool = True) -> None:
         # `fast=False` skips the compiled check; tests use it to compare the two engines.
         schemas = load_schemas()
-        registry = schema_registry(schemas)
         root = schemas[REQUEST_SCHEMA]
         self.known_keys: frozenset[str] = frozenset(root["properties"])
-        self._root, self._registry = root, registry
+        self._root, self._schemas = root, schemas
         self._full: Draft202012Validator | None = None  # made when a body first fails
         self._is_valid: Callable[[object], bool] | None = None
         if fast:
-            self._is_valid = FastCompiler(registry).compile_uri(SCHEMA_BASE + REQUEST_SCHEMA)
+            documents = {schema["$id"]: schema for schema in schemas.values()}
+            self._is_valid = FastCompiler(documents).compile_uri(SCHEMA_BASE + REQUEST_SCHEMA)
 
     def validate(self, body: object, *, strict: bool = False) -> ValidationResult:
         """Check `body` (the parsed JSON); in strict mode unknown top-level keys are problems.
@@ -144,7 +146,8 @@ class RequestValidator:
         if self._full is None:
             from jsonschema import Draft202012Validator
 
-            self._full = Draft202012Validator(self._root, registry=self._registry)
+            registry = schema_registry(self._schemas)
+            self._full = Draft202012Validator(self._root, registry=registry)
         return self._full
 
     def _unknown_keys(self, body: object) -> tuple[str, ...]:
