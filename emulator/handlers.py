@@ -9,7 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -31,13 +31,14 @@ from emulator.generate import Draw
 from emulator.genstats import generation_cost
 from emulator.inline import SliceSpent, inline_slice
 from emulator.journal import JournalEntry, printable
-from emulator.openapi import openapi_document
-from emulator.proxy import Forward
 from emulator.runtime import Emulator
 from emulator.scenario import Callback, ErrorReply, Fault, Reply, Response, Scenario
 from emulator.state import no_match_error, session_of
 from emulator.unavailable import RoutingError
 from emulator.validation import ValidationResult, error_for
+
+if TYPE_CHECKING:  # recording only: imported with the proxy when a server records
+    from emulator.proxy import Forward
 
 EMULATOR = web.AppKey("emulator", Emulator)
 NOT_VALIDATED = ValidationResult(problems=(), ignored=())
@@ -89,7 +90,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             plan = await _plan(request, emulator, entry)
         except RequestError as exc:
             plan = error_timeline(exc)
-        if isinstance(plan, Forward):  # recording: the upstream answers (emulator/proxy.py)
+        if not isinstance(plan, timeline.Timeline):  # recording: the upstream answers (proxy.py)
             return await plan.recorder.forward(request, plan, entry, start)
         entry.status = plan.status
         pacer = emulator.pacing()[0]
@@ -216,6 +217,8 @@ async def _plan(
 
     recorder = emulator.recorder
     if recorder is not None and recorder.records_all:  # recording: every request goes upstream
+        from emulator.proxy import Forward
+
         return Forward(recorder, body, raw)
     now = emulator.clock()
     refusal = ratelimits.key_refusal(emulator, api_key, session, chat.model, now)
@@ -394,6 +397,8 @@ async def openapi_json(request: web.Request) -> web.Response:
 @functools.lru_cache(maxsize=1)
 def _openapi_base() -> dict[str, Any]:
     # The document depends only on the schema files shipped in the package: built once.
+    from emulator.openapi import openapi_document
+
     return openapi_document()
 
 

@@ -21,7 +21,6 @@ from emulator.journal import Journal, JournalEntry
 from emulator.outages import Outages
 from emulator.pacer import Pacer, PlanningSlots
 from emulator.quota import Limits, Quotas, ScenarioQuotas
-from emulator.report import find_problems, format_block
 from emulator.scenario import Scenario
 from emulator.state import ScenarioState
 from emulator.validation import RequestValidator
@@ -198,6 +197,8 @@ class Emulator:
         self.dropped_problem_count = 0
 
     def _dropped(self, entry: JournalEntry) -> None:
+        from emulator.report import find_problems, format_block  # once the journal is full
+
         problems = find_problems([entry], self.state.scenarios)
         if problems:
             self.dropped_problem_count += 1

@@ -21,7 +21,6 @@ from ..scenario import (
     TextMatcher,
     ToolCallSpec,
 )
-from ..templating import parse_template
 from .agentkeys import AgentKeys
 from .explain import RESPONSE_KINDS
 from .positions import JsonPath, short
@@ -132,6 +131,10 @@ class Builder(AgentKeys):
             raise self.w.error(path, f"{self.w.name(path)}: bad regex {pattern!r}: {exc}") from None
 
     def check_template(self, text: str, path: JsonPath) -> str:
+        if "{{" not in text:  # no expression: nothing to parse (nor to import)
+            return text
+        from ..templating import parse_template
+
         try:
             parse_template(text)
         except ValueError as exc:
