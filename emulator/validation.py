@@ -9,7 +9,6 @@ fails does `jsonschema` run, to find and describe every problem. Tests check tha
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -384,5 +383,7 @@ def _unknown_field_message(name: str, allowed: Iterable[str]) -> str:
 
 
 def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    import difflib  # on first use: only an unknown key is worded with it
+
     close = difflib.get_close_matches(name, sorted(known), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
