@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "library":
         return cli_library.library(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    # The format above names no thread or process: a log record need not look them up (the
+    # access log writes one per request).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     if args.command == "record":
         return serve(cli_record.record_command_config(args))
     if args.watch and not args.scenarios:

@@ -136,7 +136,9 @@ async def read_body(request: web.Request, limit: int, timeout_ms: float) -> byte
     when its framing or encoding is broken (bad chunked data, a body that does not decode)."""
     check_content_encoding(request.headers.get("Content-Encoding"))
     try:
-        return await asyncio.wait_for(request.read(), timeout_ms / 1000 if timeout_ms > 0 else None)
+        if timeout_ms <= 0 or request.content.is_eof():  # all of it is here: nothing to time
+            return await request.read()
+        return await asyncio.wait_for(request.read(), timeout_ms / 1000)
     except web.HTTPRequestEntityTooLarge as exc:
         raise RequestError(413, f"request body is larger than the limit of {limit} bytes") from exc
     except asyncio.TimeoutError:
