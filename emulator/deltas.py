@@ -56,14 +56,20 @@ def content_chunks(
     completion: Completion, spec: StreamSpec
 ) -> Iterator[tuple[bool, dict[str, Any]]]:
     """Round-robin over the choices: (is a content piece, choice delta). Each choice starts
-    with its role delta, which is not a piece (error_after and intervals count pieces)."""
-    per_choice = [list(_choice_deltas(c, spec)) for c in completion.choices]
-    longest = max((len(d) for d in per_choice), default=0)
-    for step in range(longest):
-        for choice, deltas in zip(completion.choices, per_choice, strict=False):
-            if step < len(deltas):
-                delta, logprobs = deltas[step]
-                yield step > 0, completion.delta_choice(choice.index, delta, logprobs=logprobs)
+    with its role delta, which is not a piece (error_after and intervals count pieces). Each
+    delta is made when asked for (a lazy stream asks as it plays)."""
+    running = [(c.index, _choice_deltas(c, spec)) for c in completion.choices]
+    step = 0
+    while running:
+        still = []
+        for index, deltas in running:
+            found = next(deltas, None)
+            if found is not None:
+                delta, logprobs = found
+                yield step > 0, completion.delta_choice(index, delta, logprobs=logprobs)
+                still.append((index, deltas))
+        running = still
+        step += 1
 
 
 def piece_count(choices: Iterable[protocol.Choice], spec: StreamSpec) -> int:

@@ -275,6 +275,10 @@ async def _plan(
     def compile_plan() -> timeline.Timeline:
         return _compile(response, chat, draw, emulator, entry, served_pricing, router_meta)
 
+    def whole_plan() -> timeline.Timeline:
+        # A stream's events made here, within the budget, not later on the loop as it plays.
+        return compile_plan().whole()
+
     plan: timeline.Timeline | None = None
     if not heavy and not _costly(response):
         try:
@@ -283,7 +287,7 @@ async def _plan(
         except SliceSpent:
             plan = None  # too much for the event loop: the worker thread starts it again
     if plan is None:
-        plan = await emulator.within_budget(compile_plan, 422, "generate")
+        plan = await emulator.within_budget(whole_plan, 422, "generate")
     if entry.completion is not None:  # what routing did, for the stats and the cost
         entry.completion["pricing"] = dict(served_pricing)
         entry.completion["provider_responses"] = outcome.provider_responses

@@ -16,7 +16,11 @@ from emulator.timeline import DEFAULT_STREAM_ERROR, Close, Drop, Event, Send, Wa
 
 @dataclass
 class StreamBuilder:
-    """Accumulates a stream's events while tracking content chunks for the shortcuts."""
+    """Accumulates a stream's events while tracking content chunks for the shortcuts.
+
+    `events` is what was made and not yet handed on: a lazy stream takes them out as it goes
+    (`streams.stream_response`), so `last_data` and `stall_late`, which cut back into them,
+    serve only a stream built whole."""
 
     completion: Completion
     spec: StreamSpec
@@ -125,9 +129,13 @@ def add_wait(b: StreamBuilder, ms: float) -> None:
         b.events.append(Wait(ms))
 
 
-def wait_with_keepalive(b: StreamBuilder, total_ms: float, text: str, every_ms: float) -> None:
+def wait_with_keepalive(
+    b: StreamBuilder, total_ms: float, text: str, every_ms: float
+) -> Iterator[None]:
     """Wait `total_ms`, sending the keep-alive comment every `every_ms` meanwhile; after
-    MAX_KEEPALIVES comments (a server-wide period under a huge ttft) the rest is one wait."""
+    MAX_KEEPALIVES comments (a server-wide period under a huge ttft) the rest is one wait.
+    A step of a lazy stream (see `streams.stream_response`): it pauses after each wait, so
+    each comment is made when its wait is over."""
     if every_ms <= 0:
         add_wait(b, total_ms)
         return
@@ -136,6 +144,7 @@ def wait_with_keepalive(b: StreamBuilder, total_ms: float, text: str, every_ms: 
     while total_ms - waited > every_ms and sent < MAX_KEEPALIVES:
         sent += 1
         b.events.append(Wait(every_ms))
+        yield
         b.comment(text)
         waited += every_ms
     add_wait(b, total_ms - waited)

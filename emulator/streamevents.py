@@ -4,7 +4,7 @@ interval_ms). Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,15 +24,18 @@ from emulator.usage import build_usage
 
 def play_events(
     b: StreamBuilder, events: tuple[StreamEvent, ...], defaults: StreamDefaults
-) -> None:
-    """Append the timeline of hand-written `events` to `b`, with the stream faults over them."""
+) -> Iterator[None]:
+    """Add the timeline of hand-written `events` to `b`, with the stream faults over them,
+    pausing after each event (and each wait the faults add)."""
     role_sent = False
     pace = _Pace(b, defaults)
     for event in events:
         if b.ended:
             return
         kind, value = event.kind, event.value
-        if (kind in _PIECE_KINDS or kind == "done") and pace.before_piece(kind == "done"):
+        if (kind in _PIECE_KINDS or kind == "done") and (
+            yield from pace.before_piece(kind == "done")
+        ):
             return
         if kind == "comment":
             b.comment(str(value))
@@ -70,8 +73,9 @@ def play_events(
             b.ended = True
         if kind in _PIECE_KINDS:
             b.pieces_sent += 1
+        yield
     if not b.ended:
-        pace.before_piece(True)
+        yield from pace.before_piece(True)
 
 
 # Events that count as a chunk for error_after / disconnect_after over a hand-written (or
@@ -105,13 +109,14 @@ class _Pace:
         else:
             add_wait(self.b, ms)
 
-    def before_piece(self, final: bool) -> bool:
-        """Play the overlay's wait before a chunk (or the end); True when a fault ended it."""
+    def before_piece(self, final: bool) -> Generator[None, None, bool]:
+        """Play the overlay's wait before a chunk (or the end), pausing after it; returns True
+        when a fault ended the stream."""
         b, spec = self.b, self.b.spec
         if self._first_phase:
             keepalive = spec.keepalive or KeepAlive(self.defaults.keepalive_text, 0.0)
             total = spec.ttft_ms if spec.ttft_ms > 0 else self.held_ms
-            wait_with_keepalive(b, total, keepalive.text, keepalive.every_ms)
+            yield from wait_with_keepalive(b, total, keepalive.text, keepalive.every_ms)
         elif self._paced and not final:
             if self.gaps is None:
                 self.gaps = intervals(spec.interval, b.rng)
@@ -119,6 +124,7 @@ class _Pace:
         elif self.held_ms:
             add_wait(b, self.held_ms)
         self.held_ms = 0.0
+        yield
         return stop_before_piece(b)
 
 

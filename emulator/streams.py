@@ -4,7 +4,7 @@ events, with the stream faults on top). Pure: jitter comes from the request's se
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from emulator import protocol
 from emulator.deltas import content_chunks, finish_choice
@@ -18,7 +18,7 @@ from emulator.streambuilder import (
     wait_with_keepalive,
 )
 from emulator.streamevents import play_events
-from emulator.timeline import Close, Head, StreamDefaults, Timeline, Wait
+from emulator.timeline import Close, Event, Head, StreamDefaults, Timeline, Wait
 
 
 def stream_response(
@@ -30,42 +30,64 @@ def stream_response(
     extra_headers: Mapping[str, str] | None = None,
 ) -> Timeline:
     """The SSE timeline of `completion`, shaped by the reply's `stream` block; `extra_headers`
-    (the reply's `headers`) replace or add to the default ones."""
+    (the reply's `headers`) replace or add to the default ones.
+
+    The events after the head are made as the writer plays them (`Timeline.play`): each chunk
+    serialised, and each interval drawn from `rng`, when the one before it has gone out, in
+    the order a whole build makes them, so the bytes and the schedule are the same. Only
+    `framing.stall_after` builds the stream whole here: a stall past the last data event cuts
+    back into it. Code that reads `events` (stream faults, fuzz) gets the whole tuple."""
     spec = spec or StreamSpec()
     b = StreamBuilder(completion, spec, rng)
-    if delay_ms > 0:
-        b.events.append(Wait(delay_ms))
     own = {"X-Generation-Id": completion.id, **dict(extra_headers or {})}
-    headers = (*protocol.SSE_HEADERS, *own.items())
-    b.events.append(Head(200, headers))
+    head = Head(200, (*protocol.SSE_HEADERS, *own.items()))
+    first: tuple[Event, ...] = (Wait(delay_ms), head) if delay_ms > 0 else (head,)
     if spec.events is not None:
-        play_events(b, spec.events, defaults)
+        steps = play_events(b, spec.events, defaults)
     else:
-        play_generated(b, defaults)
+        steps = play_generated(b, defaults)
+    framing = spec.framing
+    coalesce = framing.split_every is None and framing.stall_after is None
+    if framing.stall_after is None:
+        return Timeline(first, stream=True, coalesce=coalesce, rest=_made(b, steps))
+    for _ in steps:
+        pass
     b.stall_late()
     if not b.ended:
         b.events.append(Close())
-    framing = spec.framing
-    coalesce = framing.split_every is None and framing.stall_after is None
-    return Timeline(tuple(b.events), stream=True, coalesce=coalesce)
+    return Timeline((*first, *b.events), stream=True, coalesce=coalesce)
 
 
-def play_generated(b: StreamBuilder, defaults: StreamDefaults) -> None:
+def _made(b: StreamBuilder, steps: Iterator[None]) -> Iterator[Event]:
+    """The events `steps` add to `b`, handed on after each step, then the Close."""
+    for _ in steps:
+        if b.events:
+            made, b.events = b.events, []
+            yield from made
+    yield from b.events
+    if not b.ended:
+        yield Close()
+
+
+def play_generated(b: StreamBuilder, defaults: StreamDefaults) -> Iterator[None]:
+    """Add a generated stream's events to `b`, pausing after each wait and each chunk."""
     spec, completion = b.spec, b.completion
     keep_text = spec.keepalive.text if spec.keepalive else defaults.keepalive_text
     keep_every = spec.keepalive.every_ms if spec.keepalive else defaults.keepalive_ms
     b.comment(keep_text)
-    wait_with_keepalive(b, spec.ttft_ms, keep_text, keep_every)
+    yield from wait_with_keepalive(b, spec.ttft_ms, keep_text, keep_every)
     gaps = intervals(spec.interval, b.rng)
     for is_piece, choice_json in content_chunks(completion, spec):
         if is_piece and b.pieces_sent > 0:
             add_wait(b, next(gaps))
+            yield
         if (is_piece or b.data_events == 0) and stop_before_piece(b):
             return
         b.data_text(completion.chunk_text([choice_json]))
         if b.ended:
             return
         b.pieces_sent += is_piece
+        yield
     # A stream shorter than error_after/disconnect_after (max_tokens, stop, a template) still
     # gets its error or disconnect: after the last content chunk, instead of the finish chunk.
     if stop_before_piece(b, at_end=True) or b.ended:

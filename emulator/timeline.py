@@ -11,7 +11,8 @@ writes by hand. Pure: no I/O, no clock; jitter comes from the request's seeded g
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,17 +62,72 @@ class Drop:
 Event = Head | Send | Wait | Close | Drop
 
 
-@dataclass(frozen=True)
 class Timeline:
-    events: tuple[Event, ...]
-    stream: bool = False
-    # Whole SSE events due at the same instant may share one write (no framing fault asks
-    # for each piece on its own).
-    coalesce: bool = False
+    """A response's wire events, `events`, in order; `stream`: an SSE response; `coalesce`:
+    whole SSE events due at the same instant may share one write (no framing fault asks for
+    each piece on its own).
+
+    A stream's events after its head may be made as they are played (`rest`, an iterator that
+    makes each event when asked for it): `play()` hands them out one at a time, so a long
+    stream costs its first events' work before its first byte and each later chunk is
+    serialised when it falls due. `events`, for the code that needs the whole list (stream
+    faults, fuzz, tests), makes the rest at once the first time it is read: the same events
+    either way. Reading `events` after `play()` has started is a RuntimeError (the events
+    played are not kept)."""
+
+    __slots__ = ("_events", "_played", "_rest", "coalesce", "stream")
+
+    def __init__(
+        self,
+        events: tuple[Event, ...],
+        stream: bool = False,
+        coalesce: bool = False,
+        rest: Iterator[Event] | None = None,
+    ) -> None:
+        self._events = events
+        self._rest = rest
+        self._played = False
+        self.stream = stream
+        self.coalesce = coalesce
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Every event, the lazy rest made now (once) if it was not yet."""
+        if self._rest is not None:
+            if self._played:
+                raise RuntimeError("a lazy timeline's events are gone once it has been played")
+            self._events = (*self._events, *self._rest)
+            self._rest = None
+        return self._events
+
+    def whole(self) -> Timeline:
+        """This timeline with every event made now (see `events`)."""
+        self.events  # noqa: B018 (reading them makes the lazy rest)
+        return self
+
+    @property
+    def lazy(self) -> bool:
+        """Whether events remain to be made (see the class docstring)."""
+        return self._rest is not None
+
+    def play(self) -> Iterator[Event]:
+        """Every event in order, a lazy one made when the iterator is asked for it."""
+        if self._rest is None:
+            return iter(self._events)
+        self._played = True
+        return itertools.chain(self._events, self._rest)
 
     @property
     def status(self) -> int | None:
+        """The status of its Head (None without one); a lazy timeline's head is made first."""
+        found = next((e.status for e in self._events if isinstance(e, Head)), None)
+        if found is not None or self._rest is None:
+            return found
         return next((e.status for e in self.events if isinstance(e, Head)), None)
+
+    def __repr__(self) -> str:
+        events = f"{self._events!r} + lazy rest" if self._rest is not None else repr(self._events)
+        return f"Timeline({events}, stream={self.stream}, coalesce={self.coalesce})"
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ async def play(
     Waits go through `pacer` (one timer for all streams) when given and the clock is the loop's.
     A timeline marked `coalesce` sends consecutive whole events (data, comment, done, error) that
     fall due at the same instant in one write: the same bytes at the same time, fewer writes;
-    split pieces and raw bytes always keep their own writes."""
+    split pieces and raw bytes always keep their own writes. A lazy timeline's events are made
+    as they are taken (`Timeline.play`): one event ahead where a write depends on the next."""
     loop = asyncio.get_running_loop()
     now = clock or loop.time
     deadline = start
@@ -65,16 +66,24 @@ async def play(
     # Each event is journaled just before its bytes go out, so a client that has received them
     # (or the end of the response) finds them in the journal; one whose write fails is dropped.
     played = 0
-    events = timeline.events
     whole = _whole_body(timeline)
     wait_until = pacer.wait_until if pacer is not None and clock is None else None
+    # A lazy stream makes each event when it is taken: the next one is looked at (`ahead`)
+    # only where a write depends on it, never across a wait.
+    source = timeline.play()
+    ahead: Event | None = None
     index = 0
     try:
-        while index < len(events):
-            event = events[index]
+        while True:
+            if ahead is not None:
+                event, ahead = ahead, None
+            elif (taken := next(source, None)) is not None:
+                event = taken
+            else:
+                break
             index += 1
             if index - 1 == whole and isinstance(event, Head):
-                return _whole_response(event, events[index], record, entry, now, start)
+                return _whole_response(event, next(source), record, entry, now, start)
             if isinstance(event, Wait):
                 deadline += event.ms / 1000 * (time_scale if event.scaled else 1.0)
                 await _sleep_until(request, deadline, now, wait_until)
@@ -84,9 +93,8 @@ async def play(
                 record("head", str(event.status))
                 entry.response_headers = dict(event.headers)
                 # Headers wait for the first event when it is due now, leaving in its write.
-                ready = (
-                    timeline.coalesce and index < len(events) and isinstance(events[index], Send)
-                )
+                ahead = next(source, None) if timeline.coalesce else None
+                ready = isinstance(ahead, Send)
                 response = await _prepare(request, event, with_first_write=ready)
             elif isinstance(event, Send):
                 if response is None:
@@ -97,18 +105,18 @@ async def play(
                 else:
                     # Whole events due at the same instant leave in one write (same bytes).
                     parts = [event.data]
-                    while index < len(events):
-                        after = events[index]
-                        if not isinstance(after, Send) or after.kind not in COALESCED:
+                    while True:
+                        ahead = next(source, None) if ahead is None else ahead
+                        if not isinstance(ahead, Send) or ahead.kind not in COALESCED:
                             break
-                        record(after.kind, after.data)
-                        parts.append(after.data)
-                        index += 1
+                        record(ahead.kind, ahead.data)
+                        parts.append(ahead.data)
+                        ahead = None
                     data = parts[0] if len(parts) == 1 else b"".join(parts)
-                    if index < len(events) and isinstance(events[index], Close):
+                    if isinstance(ahead, Close):
                         # The last events leave with the terminator, journaled (close too)
                         # before: a client that stops reading at `[DONE]` finds it all there.
-                        index += 1
+                        ahead = None
                         _complete(record, entry, now, start)
                         await response.write_eof(data)
                     else:
@@ -148,6 +156,8 @@ def _complete(
 def _whole_body(timeline: Timeline) -> int | None:
     """The index of the Head when the timeline ends Head, Send(body), Close: such a response is
     sent as one web.Response (headers and body in one write, with a Content-Length)."""
+    if timeline.lazy:  # only a stream is made lazily
+        return None
     events = timeline.events
     if len(events) >= 3 and isinstance(events[-3], Head) and isinstance(events[-1], Close):
         body = events[-2]
