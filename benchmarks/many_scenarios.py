@@ -2,11 +2,13 @@
 
     python benchmarks/many_scenarios.py [--scenarios 500] [--keyed model|text|header]
         [--duration 8] [--connections 16] [--rounds 3] [--against OTHER_TREE]
+        [--reply-chars N] [--max-tokens N]
 
 What it does:
 1. writes `--scenarios` scenarios to a temp dir, each requiring its own exact value of one
    criterion (`--keyed`: `model: bench/model-N`, `last_user_message: question N` or header
-   `X-Tenant: tenant-N`) and replying with fixed text, all of one priority;
+   `X-Tenant: tenant-N`) and replying with fixed text (`--reply-chars`: padded to that many
+   characters), all of one priority;
 2. starts the emulator (`python -m emulator serve --scenarios DIR`, validation, journal and
    access log on) and, with `--against`, the same command run from another checkout of the
    project (its working directory comes first on `sys.path`, so its `emulator` package is the
@@ -39,8 +41,18 @@ from common import (
     wrk_load,
 )
 
+SENTENCE = "The quick brown fox jumps over the lazy dog while the cat watches. "
 
-def write_scenarios(count: int, keyed: str) -> str:
+
+def reply_text(n: int, chars: int) -> str:
+    """The N-th scenario's fixed reply: `answer N`, padded to `chars` characters of prose."""
+    text = f"answer {n}"
+    if chars > len(text):
+        text += (" " + SENTENCE * (chars // len(SENTENCE) + 1))[: chars - len(text)]
+    return text
+
+
+def write_scenarios(count: int, keyed: str, chars: int = 0) -> str:
     """A scenario file of `count` scenarios, the N-th requiring the N-th value of `keyed`."""
     lines = ["scenarios:"]
     for n in range(count):
@@ -50,28 +62,34 @@ def write_scenarios(count: int, keyed: str) -> str:
             match = f'{{last_user_message: "question {n}"}}'
         else:
             match = f'{{headers: {{X-Tenant: "tenant-{n}"}}}}'
-        lines += [f"  - name: s{n}", f"    match: {match}", f'    reply: {{content: "answer {n}"}}']
+        reply = json.dumps({"content": reply_text(n, chars)})
+        lines += [f"  - name: s{n}", f"    match: {match}", f"    reply: {reply}"]
     directory = tempfile.mkdtemp(prefix="bench-many-")
     Path(directory, "many.yaml").write_text("\n".join(lines) + "\n")
     return directory
 
 
-def request_for(count: int, keyed: str) -> tuple[str, dict[str, str]]:
+def request_for(
+    count: int, keyed: str, max_tokens: int | None = None
+) -> tuple[str, dict[str, str]]:
     """The body template (a per-request MARK in `user`, so every body differs) and headers of
     a request for the last scenario."""
     last = count - 1
     model = f"bench/model-{last}" if keyed == "model" else "openai/gpt-4o"
     text = f"question {last}" if keyed == "text" else "Tell me about the weather."
     messages = [{"role": "user", "content": text}]
-    body = json.dumps({"model": model, "messages": messages, "user": "request-@@N@@"})
+    fields = {"model": model, "messages": messages, "user": "request-@@N@@"}
+    if max_tokens is not None:
+        fields["max_tokens"] = max_tokens
+    body = json.dumps(fields)
     headers = {"X-Tenant": f"tenant-{last}"} if keyed == "header" else {}
     return body, headers
 
 
-def check(server: Server, body: str, headers: dict[str, str], count: int) -> None:
+def check(server: Server, body: str, headers: dict[str, str], count: int, chars: int) -> None:
     answer = json.loads(post(server.url, body.replace("@@N@@", "check").encode(), headers))
     content = answer["choices"][0]["message"]["content"]
-    if content != f"answer {count - 1}":
+    if content != reply_text(count - 1, chars):
         raise RuntimeError(f"{server.name} answered {content!r}, not the last scenario's")
 
 
@@ -83,12 +101,16 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--against", metavar="TREE", help="another checkout to compare with")
+    parser.add_argument(
+        "--reply-chars", type=int, default=0, help="pad each fixed reply to this many characters"
+    )
+    parser.add_argument("--max-tokens", type=int, help="send max_tokens (above the reply's)")
     args = parser.parse_args()
     if not wrk_available():
         print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
         return 2
-    directory = write_scenarios(args.scenarios, args.keyed)
-    body, headers = request_for(args.scenarios, args.keyed)
+    directory = write_scenarios(args.scenarios, args.keyed, args.reply_chars)
+    body, headers = request_for(args.scenarios, args.keyed, args.max_tokens)
     cmd = emulator_cmd(0, directory)
     servers = [start_server("this", cmd)]
     if args.against:
@@ -97,7 +119,7 @@ def main() -> int:
     cpu: dict[str, list[float]] = {s.name: [] for s in servers}
     try:
         for server in servers:
-            check(server, body, headers, args.scenarios)
+            check(server, body, headers, args.scenarios, args.reply_chars)
             wrk_load(server.url, body, headers, args.connections, 1, "warm")
         for rnd in range(args.rounds):
             for server in servers:
@@ -112,7 +134,11 @@ def main() -> int:
     finally:
         for server in servers:
             server.stop()
-    print(f"{args.scenarios} scenarios keyed by {args.keyed}; the request matches the last one")
+    print(
+        f"{args.scenarios} scenarios keyed by {args.keyed}, replies of "
+        f"{len(reply_text(args.scenarios - 1, args.reply_chars))} characters, max_tokens "
+        f"{args.max_tokens}; the request matches the last scenario"
+    )
     print(table(["round", "server", "req/s", "CPU ms/req", "errors"], rows))
     for name, values in cpu.items():
         print(f"median CPU ms/req {name}: {median(values):.3f}")

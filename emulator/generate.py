@@ -8,7 +8,7 @@ import hashlib
 import json
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -103,7 +103,7 @@ class Generator:
             model=model,
             provider=provider,
             choices=choices,
-            usage=usage_for(request, choices, reply.usage, pricing),
+            usage=usage_for(request, choices, reply.usage, pricing, _fixed_counts(specs, choices)),
             pricing=pricing,
             system_fingerprint=reply.system_fingerprint,
             text_mode=request.is_prompt,
@@ -146,7 +146,10 @@ class Generator:
             if content is not None:
                 content = cut_at_stop(content, request.stop)
             budget = Budget(request.max_tokens)
-            reasoning, content, refusal = (budget.fit(t) for t in (reasoning, content, refusal))
+            reasoning = budget.fit(reasoning)
+            fixed = content is not None and content is spec.content
+            content = budget.fit(content, spec.content_tokens if fixed else None)
+            refusal = budget.fit(refusal)
             tool_calls = budget.fit_calls(tool_calls)
             truncated = budget.exhausted
         finish = spec.finish_reason or _derived_finish(spec, tool_calls, truncated)
@@ -296,8 +299,12 @@ class Budget:
         self.left = max_tokens
         self.exhausted = False
 
-    def fit(self, text: str | None) -> str | None:
+    def fit(self, text: str | None, count: int | None = None) -> str | None:
+        """`text` cut to the tokens left (and those spent); `count`: its tokens, when known."""
         if text is None or self.left is None:
+            return text
+        if count is not None and count <= self.left:  # it fits: no need to encode it
+            self.left -= count
             return text
         shorter = tokens.truncate(text, self.left)
         self.exhausted |= shorter != text
@@ -324,12 +331,15 @@ def usage_for(
     choices: tuple[Choice, ...],
     given: Mapping[str, Any] | None,
     pricing: Mapping[str, Any] | None = None,
+    content_tokens: Sequence[int | None] = (),
 ) -> dict[str, Any]:
     """Exact o200k usage with details and cost (see emulator.usage); a scenario's `usage`
-    overrides any of the numbers."""
+    overrides any of the numbers. `content_tokens`: per choice, its content's tokens when
+    already known (a scenario's fixed text), else None or nothing."""
+    known = [*content_tokens, *[None] * (len(choices) - len(content_tokens))]
     return build_usage(
         request.prompt_token_count,
-        sum(_choice_tokens(c) for c in choices),
+        sum(_choice_tokens(c, k) for c, k in zip(choices, known, strict=False)),
         sum(tokens.count(c.reasoning) for c in choices if c.reasoning),
         pricing=pricing,
         finish_reason=choices[0].finish_reason if choices else None,
@@ -337,8 +347,21 @@ def usage_for(
     )
 
 
-def _choice_tokens(choice: Choice) -> int:
-    texts = [choice.content, choice.reasoning, choice.refusal]
+def _choice_tokens(choice: Choice, content_tokens: int | None = None) -> int:
+    texts = [choice.reasoning, choice.refusal]
+    if content_tokens is None:
+        texts.append(choice.content)
     for call in choice.tool_calls:
         texts += [call.name, call.arguments]
-    return sum(tokens.count(t) for t in texts if t)
+    return (content_tokens or 0) + sum(tokens.count(t) for t in texts if t)
+
+
+def _fixed_counts(specs: Sequence[ChoiceSpec], choices: Sequence[Choice]) -> list[int | None]:
+    """Per choice, the tokens of its content when it is its spec's fixed text as written (no
+    template, stop sequence or max_tokens changed it), counted once per scenario; else None."""
+    return [
+        spec.content_tokens
+        if choice.content is not None and choice.content is spec.content
+        else None
+        for spec, choice in zip(specs, choices, strict=True)
+    ]

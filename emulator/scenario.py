@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from emulator.errors import error_object
@@ -140,6 +141,14 @@ class ChoiceSpec:
     reasoning_details: tuple[Mapping[str, Any], ...] | None = None  # None: derived
     annotations: tuple[Mapping[str, Any], ...] = ()
     images: tuple[str, ...] = ()  # image URLs (http(s) or data URLs)
+
+    @cached_property
+    def content_tokens(self) -> int:
+        """Tokens (o200k) in the fixed `content` (0 without one), counted on first use and kept
+        with the scenario: a fixed reply is not recounted per request."""
+        from emulator import tokens  # the model stays free of the tokenizer until it is asked
+
+        return tokens.count(self.content) if self.content else 0
 
     @property
     def generates_content(self) -> bool:
