@@ -1,4 +1,5 @@
-"""create_app(config) → the aiohttp application: routes, error middleware, app state."""
+"""create_app(config) → the aiohttp application: routes, middleware (and the hot route's front,
+emulator/front.py), app state."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from emulator import admin, handlers, inspector, routerapi, sessionurls, stats, warmup
+from emulator import admin, front, handlers, inspector, routerapi, sessionurls, stats, warmup
 from emulator.config import Config
 from emulator.errors import RequestError, error_envelope
 from emulator.handlers import EMULATOR, ENTRY
@@ -26,8 +27,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     """One access-log line per request, on every route: method, path, status, scenario,
     duration, and whether the client went away or the server stopped the request. Names a
     client or a scenario chose are escaped (`printable`): they cannot forge log lines."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
+    start = asyncio.get_running_loop().time()
     status: int | None = None
     note = ""
     try:
@@ -35,30 +35,10 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         status = response.status
         return response
     except asyncio.CancelledError:
-        stopping = request.app[EMULATOR].stopping
-        note = " (server shutdown)" if stopping else " (client aborted)"
+        note = _cancelled_note(request)
         raise
     finally:
-        entry = request.get(ENTRY)
-        scenario = "-"
-        if entry is not None:
-            status = entry.status or status
-            scenario = printable(entry.scenario) if entry.scenario else "-"
-            if entry.client_aborted:
-                note = " (client aborted)"
-            elif entry.outcome == "server_shutdown":
-                note = " (server shutdown)"
-            elif entry.outcome == "server_reset":
-                note = " (cancelled by a reset)"
-        access_log.info(
-            "%s %s %s scenario=%s %.1fms%s",
-            printable(request.method),
-            printable(request.path),
-            status or "-",
-            scenario,
-            (loop.time() - start) * 1000,
-            note,
-        )
+        _log_access(request, start, status, note)
 
 
 @web.middleware
@@ -66,11 +46,74 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Every error outside the chat handler still answers in the router's envelope, never HTML."""
     try:
         return await handler(request)
-    except RequestError as exc:
-        return web.json_response(exc.envelope(), status=exc.status, headers=exc.headers)
-    except web.HTTPException as exc:
-        if exc.status < 400:
+    except Exception as exc:
+        response = _error_response(request, exc)
+        if response is None:
             raise
+        return response
+
+
+async def serve_directly(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """`handler` as the two middlewares above run it (the same access-log line, the same
+    envelope for an error), in one coroutine: the hot route's way in (emulator/front.py)."""
+    start = asyncio.get_running_loop().time()
+    status: int | None = None
+    note = ""
+    try:
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            error = _error_response(request, exc)
+            if error is None:
+                raise
+            response = error
+        status = response.status
+        return response
+    except asyncio.CancelledError:
+        note = _cancelled_note(request)
+        raise
+    finally:
+        _log_access(request, start, status, note)
+
+
+def _cancelled_note(request: web.Request) -> str:
+    return " (server shutdown)" if request.app[EMULATOR].stopping else " (client aborted)"
+
+
+def _log_access(request: web.Request, start: float, status: int | None, note: str) -> None:
+    """The access-log line of `request`, begun at loop time `start` (s); what the journal entry
+    says of its status, scenario and ending wins over `status` and `note`."""
+    entry = request.get(ENTRY)
+    scenario = "-"
+    if entry is not None:
+        status = entry.status or status
+        scenario = printable(entry.scenario) if entry.scenario else "-"
+        if entry.client_aborted:
+            note = " (client aborted)"
+        elif entry.outcome == "server_shutdown":
+            note = " (server shutdown)"
+        elif entry.outcome == "server_reset":
+            note = " (cancelled by a reset)"
+    access_log.info(
+        "%s %s %s scenario=%s %.1fms%s",
+        printable(request.method),
+        printable(request.path),
+        status or "-",
+        scenario,
+        (asyncio.get_running_loop().time() - start) * 1000,
+        note,
+    )
+
+
+def _error_response(request: web.Request, exc: Exception) -> web.Response | None:
+    """The envelope answering `exc` (call it in the `except` block: an unexpected error is
+    logged with its traceback), or None for an HTTPException under 400 (a redirect), which
+    aiohttp answers itself."""
+    if isinstance(exc, RequestError):
+        return web.json_response(exc.envelope(), status=exc.status, headers=exc.headers)
+    if isinstance(exc, web.HTTPException):
+        if exc.status < 400:
+            return None
         message = (
             exc.reason if exc.status != 404 else f"no route for {request.method} {request.path}"
         )
@@ -78,13 +121,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return web.json_response(
             error_envelope(exc.status, message), status=exc.status, headers=headers
         )
-    except Exception:
-        log.exception(
-            "unexpected error while answering %s %s",
-            printable(request.method),
-            printable(request.path),
-        )
-        return web.json_response(error_envelope(500, "Internal Server Error"), status=500)
+    log.exception(
+        "unexpected error while answering %s %s",
+        printable(request.method),
+        printable(request.path),
+    )
+    return web.json_response(error_envelope(500, "Internal Server Error"), status=500)
 
 
 def create_app(
@@ -101,12 +143,13 @@ def create_app(
     instead, so the server answers sooner after it is started (see `emulator.warmup`)."""
     config = config or Config()
     emulator = emulator or Emulator(config, scenarios)
-    app = web.Application(
-        middlewares=[access_middleware, error_middleware], client_max_size=config.max_body_bytes
-    )
+    middlewares = [access_middleware, error_middleware]
+    app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes)
     app[EMULATOR] = emulator
+    hot_routes = {}
     for prefix in ("/v1", "/api/v1"):
-        app.router.add_post(f"{prefix}/chat/completions", handlers.chat_completions)
+        path = f"{prefix}/chat/completions"
+        hot_routes[path] = app.router.add_post(path, handlers.chat_completions)
     for path in ("/openapi.json", "/v1/openapi.json"):
         app.router.add_get(path, handlers.openapi_json)
     routerapi.add_routes(app)
@@ -120,6 +163,7 @@ def create_app(
         proxy.install(app, emulator)
     app.on_startup.append(warmup.in_background if background_warm_up else warmup.before_serving)
     app.on_shutdown.append(_cancel_streams)
+    front.install(app, hot_routes, serve_directly, middlewares)
     return app
 
 
