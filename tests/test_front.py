@@ -8,6 +8,7 @@ import functools
 import logging
 import re
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -266,3 +267,33 @@ async def test_cancellation_is_logged_as_by_the_middleware(
 async def chained(request: web.Request, handler: Any) -> web.StreamResponse:
     """The handler as aiohttp's middleware chain runs it: access, then error, then handler."""
     return await access_middleware(request, functools.partial(error_middleware, handler=handler))
+
+
+@pytest.mark.parametrize("ending", ["client aborted", "cancelled by a reset"])
+def test_a_cut_request_is_logged_alike(
+    ending: str, servers: tuple[EmulatorServer, EmulatorServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A request the client abandons, or a reset cancels, logs the same line either way in."""
+    lines = []
+    for server in servers:
+        server.reset()
+        server.add({"name": "slow", "reply": {"content": "x", "delay_ms": 60_000}})
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="emulator.access"):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            sock.sendall(
+                b"POST /v1/chat/completions HTTP/1.1" + HEADERS + b"\r\nContent-Length: %d"
+                b"\r\n\r\n%s" % (len(BODY), BODY)
+            )
+            deadline = time.monotonic() + 10
+            while not server.requests and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if ending == "client aborted":
+                sock.close()
+            else:
+                server.reset()
+            while not caplog.records and time.monotonic() < deadline:
+                time.sleep(0.01)
+            sock.close()
+        lines.append([access_line(r) for r in caplog.records])
+    assert lines[0] == lines[1] == [f"POST /v1/chat/completions 200 scenario=slow <ms> ({ending})"]
