@@ -60,11 +60,14 @@ def stream_response(
 
 def _made(b: StreamBuilder, steps: Iterator[None]) -> Iterator[Event]:
     """The events `steps` add to `b`, handed on after each step, then the Close."""
+    made = b.events  # emptied as it is handed on (the builder only appends to it)
     for _ in steps:
-        if b.events:
-            made, b.events = b.events, []
+        if len(made) == 1:  # the common step: one wait or one chunk
+            yield made.pop()
+        elif made:
             yield from made
-    yield from b.events
+            made.clear()
+    yield from made
     if not b.ended:
         yield Close()
 
