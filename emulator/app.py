@@ -16,6 +16,7 @@ from emulator.handlers import EMULATOR, ENTRY
 from emulator.journal import printable
 from emulator.runtime import Emulator
 from emulator.scenario import Scenario
+from emulator.writer import ClientGone
 
 log = logging.getLogger("emulator")
 access_log = logging.getLogger("emulator.access")
@@ -111,6 +112,8 @@ def _error_response(request: web.Request, exc: Exception) -> web.Response | None
     aiohttp answers itself."""
     if isinstance(exc, RequestError):
         return web.json_response(exc.envelope(), status=exc.status, headers=exc.headers)
+    if isinstance(exc, ClientGone):  # the client left mid-body: nobody to answer
+        return web.Response(status=499)
     if isinstance(exc, web.HTTPException):
         if exc.status < 400:
             return None

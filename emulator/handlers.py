@@ -102,6 +102,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         entry.client_aborted = reason is None
         entry.outcome = "client_aborted" if reason is None else f"server_{reason}"
         raise
+    except writer.ClientGone:  # the client closed the connection while its body was read
+        entry.client_aborted = True
+        entry.outcome = "client_aborted"
+        return web.Response(status=499)  # never sent: the connection is gone
     except Exception as exc:  # a bug of ours: a 500 in the envelope, logged with its traceback
         log.exception("unexpected error while answering %s", printable(request.path))
         entry.outcome, entry.error, entry.status = "failed", f"{type(exc).__name__}: {exc}", 500
@@ -133,7 +137,8 @@ def error_timeline(exc: RequestError) -> timeline.Timeline:
 async def read_body(request: web.Request, limit: int, timeout_ms: float) -> bytes:
     """The request body, decoded from gzip/deflate when it says so; RequestError 413 over
     `limit` bytes, 408 when it stalls for `timeout_ms`, 415 for another Content-Encoding, 400
-    when its framing or encoding is broken (bad chunked data, a body that does not decode)."""
+    when its framing or encoding is broken (bad chunked data, a body that does not decode);
+    writer.ClientGone when the client closes the connection before sending all of it."""
     check_content_encoding(request.headers.get("Content-Encoding"))
     try:
         if timeout_ms <= 0 or request.content.is_eof():  # all of it is here: nothing to time
@@ -141,6 +146,8 @@ async def read_body(request: web.Request, limit: int, timeout_ms: float) -> byte
         return await asyncio.wait_for(request.read(), timeout_ms / 1000)
     except web.HTTPRequestEntityTooLarge as exc:
         raise RequestError(413, f"request body is larger than the limit of {limit} bytes") from exc
+    except ConnectionError as exc:  # the client went away before sending all of it
+        raise writer.ClientGone("the client closed the connection mid-body") from exc
     except asyncio.TimeoutError:
         _close_after_answer(request)
         raise RequestError(

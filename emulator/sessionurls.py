@@ -13,6 +13,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from emulator.errors import RequestError
+from emulator.handlers import ENTRY
 from emulator.state import MAX_SESSION_CHARS
 
 PREFIX = "/session/{session}"
@@ -52,6 +53,13 @@ def _in_session(handler: Handler) -> Handler:
             )
         headers = request.headers.copy()
         headers[HEADER] = name
-        return await handler(request.clone(headers=headers))
+        inner = request.clone(headers=headers)
+        try:
+            return await handler(inner)
+        finally:
+            # The access log reads the journal entry (status, scenario, how it ended) from the
+            # request the middleware holds, not the clone the handler was given.
+            if ENTRY in inner:
+                request[ENTRY] = inner[ENTRY]
 
     return in_session
