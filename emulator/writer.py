@@ -11,7 +11,7 @@ import socket
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import HttpVersion11, hdrs, web
 
 from emulator.journal import JournalEntry
 from emulator.pacer import Pacer
@@ -196,6 +196,12 @@ async def _prepare(
     response = web.StreamResponse(status=head.status)
     for name, value in head.headers:
         response.headers[name] = value
+    if request.version < HttpVersion11 and response.content_length is None:
+        # HTTP/1.0 has no chunked encoding: the body ends when the connection closes, so it
+        # must close (aiohttp would keep it open for a client asking keep-alive) and the head
+        # must not promise otherwise.
+        response.force_close()
+        response.headers[hdrs.CONNECTION] = "close"
     if with_first_write:
         # aiohttp buffers a response's headers until its first write when this is False (its
         # non-streaming Response does so); an aiohttp without it sends them at once, as before.
