@@ -96,6 +96,7 @@ async def play(
                 ahead = next(source, None) if timeline.coalesce else None
                 ready = isinstance(ahead, Send)
                 response = await _prepare(request, event, with_first_write=ready)
+                entry.response_headers = _sent_headers(event, response)
             elif isinstance(event, Send):
                 if response is None:
                     raise RuntimeError("a timeline sent bytes before its head")
@@ -210,6 +211,16 @@ async def _prepare(
     return response
 
 
+def _sent_headers(head: Head, response: web.StreamResponse) -> dict[str, str]:
+    """The head's headers as sent: `_prepare` may have replaced Connection (HTTP/1.0)."""
+    sent = dict(head.headers)
+    connection = response.headers.get(hdrs.CONNECTION)
+    if connection is not None:
+        name = next((k for k in sent if k.lower() == "connection"), "Connection")
+        sent[name] = connection
+    return sent
+
+
 async def _sleep_until(
     request: web.Request,
     deadline: float,
@@ -282,6 +293,7 @@ async def play_live(
     played = len(entry.played)
     try:
         response = await _prepare(request, head)
+        entry.response_headers = _sent_headers(head, response)
         async for event in events:
             if isinstance(event, Send):
                 record(event.kind, event.data)

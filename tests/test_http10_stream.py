@@ -40,3 +40,12 @@ def test_http10_stream_ends_with_the_connection(server: EmulatorServer, connecti
     assert b"keep-alive" not in head.lower()
     assert b"transfer-encoding" not in head.lower()
     assert body.endswith(b"data: [DONE]\n\n")
+
+
+def test_http10_stream_journals_the_connection_header_it_sent(server: EmulatorServer) -> None:
+    """The journal's response headers are the ones sent: `Connection: close` for an HTTP/1.0
+    stream, not the keep-alive the planned head carried."""
+    server.reset()
+    _exchange(server, b"Connection: keep-alive\r\n")
+    (entry,) = server.requests
+    assert entry.response_headers["Connection"] == "close"
