@@ -39,6 +39,22 @@ def server(shared_server: EmulatorServer) -> EmulatorServer:
     return shared_server
 
 
+@pytest.fixture(scope="module")
+def live() -> Iterator[EmulatorServer]:
+    """One server per test module, its clock stopped at FIXED_TIME and no waits (time scale 0):
+    the routing, outage and rate-limit tests reason about the emulator's clock. Reset per test
+    through `fresh`."""
+    with EmulatorServer(Config(fixed_time=FIXED_TIME, time_scale=0)) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh(live: EmulatorServer) -> EmulatorServer:
+    """The module's `live` server with fresh state (scenarios, journal, counters, clock)."""
+    live.reset()
+    return live
+
+
 @pytest.fixture
 def make_server() -> Iterator[Callable[..., EmulatorServer]]:
     """Start servers with a custom Config for one test; all are stopped afterwards."""

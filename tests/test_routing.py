@@ -4,7 +4,7 @@ the strict catalog, and the free-variant rate limits recovering after their wind
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -14,7 +14,6 @@ from openai import OpenAI
 from openrouter import OpenRouter
 from wire import chat, request
 
-from emulator.config import Config
 from emulator.testing import EmulatorServer
 
 CHAIN = ["openai/gpt-4o", "anthropic/claude-sonnet-4.5", "google/gemini-2.5-flash"]
@@ -23,19 +22,6 @@ FAILING = [
     {"name": "b-limited", "match": {"model": CHAIN[1]}, "error": "rate_limited_upstream"},
 ]
 USER = [{"role": "user", "content": "Hi"}]
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[EmulatorServer]:
-    """One server for the module (fresh state per test through `fresh`)."""
-    with EmulatorServer(Config(fixed_time=FIXED_TIME, time_scale=0)) as server:
-        yield server
-
-
-@pytest.fixture
-def fresh(live: EmulatorServer) -> EmulatorServer:
-    live.reset()
-    return live
 
 
 @pytest.fixture

@@ -6,18 +6,15 @@ unknown models are never refused. As plain data, and through the openai and open
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
-from conftest import FIXED_TIME
 from openai import OpenAI
 from openrouter import OpenRouter, errors
 from wire import request
 
 from emulator.catalogfile import builtin_catalog
-from emulator.config import Config
 from emulator.contextfit import PromptSize, prompt_size
 from emulator.routing import plan_route
 from emulator.testing import EmulatorServer
@@ -131,12 +128,6 @@ def test_order_without_fallbacks_naming_a_small_endpoint_is_the_400() -> None:
 
 
 # --- over HTTP ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[EmulatorServer]:
-    with EmulatorServer(Config(fixed_time=FIXED_TIME, time_scale=0)) as server:
-        yield server
 
 
 @pytest.fixture

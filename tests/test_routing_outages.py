@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import FIXED_TIME
 from openai import OpenAI
 from openrouter import OpenRouter
 from wire import request
 
 from emulator.catalogfile import builtin_catalog
-from emulator.config import Config
 from emulator.outages import OUTAGE_SECONDS, Outages
 from emulator.routing import plan_route
 from emulator.testing import EmulatorServer
@@ -78,18 +76,6 @@ def test_a_model_with_one_endpoint_still_uses_it() -> None:
     """When the down endpoint is the only one left, it is tried."""
     down = frozenset({("openai/gpt-5-nano", "openai")})
     assert tags({"model": "openai/gpt-5-nano"}, down) == ["openai"]
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[EmulatorServer]:
-    with EmulatorServer(Config(fixed_time=FIXED_TIME, time_scale=0)) as server:
-        yield server
-
-
-@pytest.fixture
-def fresh(live: EmulatorServer) -> EmulatorServer:
-    live.reset()
-    return live
 
 
 def attempts(server: EmulatorServer, generation_id: str) -> list[tuple[str, int]]:

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import FIXED_TIME
 from openai import OpenAI
 from openrouter import OpenRouter
 
 from emulator.catalogfile import builtin_catalog
-from emulator.config import Config
 from emulator.preferences import cutoffs
 from emulator.routing import plan_route
 from emulator.testing import EmulatorServer
@@ -84,12 +81,6 @@ def test_order_keeps_its_listed_providers_first() -> None:
     """The providers `order` lists stay first even when they miss the threshold."""
     body = {"model": LLAMA, "provider": {"order": ["together"], "preferred_min_throughput": 1000}}
     assert tags(body)[:2] == ["together/fp8", "cerebras"]
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[EmulatorServer]:
-    with EmulatorServer(Config(fixed_time=FIXED_TIME, time_scale=0)) as server:
-        yield server
 
 
 def test_openai_sdk_served_by_the_fallback_model(live: EmulatorServer) -> None:

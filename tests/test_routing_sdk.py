@@ -11,29 +11,15 @@ from typing import Any
 
 import openai
 import pytest
-from conftest import FIXED_TIME
 from openai import OpenAI
 from openrouter import OpenRouter
 from wire import chat, request
 
-from emulator.config import Config
 from emulator.testing import EmulatorServer
 
 LLAMA = "meta-llama/llama-3.3-70b-instruct"
 USER = [{"role": "user", "content": "Hi"}]
 GROQ_DOWN = {"name": "groq-down", "match": {"provider": "groq"}, "error": "provider_error"}
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[EmulatorServer]:
-    with EmulatorServer(Config(fixed_time=FIXED_TIME, time_scale=0)) as server:
-        yield server
-
-
-@pytest.fixture
-def fresh(live: EmulatorServer) -> EmulatorServer:
-    live.reset()
-    return live
 
 
 @pytest.fixture

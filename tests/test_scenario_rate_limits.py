@@ -5,7 +5,7 @@ X-RateLimit-*, recovering when the window ends (advanced or time-scaled)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import openai
@@ -15,7 +15,6 @@ from openai import OpenAI
 from openrouter import OpenRouter, errors
 from wire import chat, request
 
-from emulator.config import Config
 from emulator.errors import ScenarioError
 from emulator.loader import load_data, load_paths
 from emulator.quota import Limits
@@ -28,19 +27,6 @@ LIMITED = {
     "rate_limits": {"rpm": 3},
     "reply": {"content": "fine"},
 }
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[EmulatorServer]:
-    """One real-speed server for the module; its clock starts at a minute's start."""
-    with EmulatorServer(Config(fixed_time=FIXED_TIME, time_scale=0)) as server:
-        yield server
-
-
-@pytest.fixture
-def fresh(live: EmulatorServer) -> EmulatorServer:
-    live.reset()
-    return live
 
 
 def client(server: EmulatorServer, key: str = "sk-test") -> OpenAI:
