@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from emulator import logprobs, protocol, tokens
+from emulator.fixedtext import FixedText
 from emulator.protocol import Completion
 from emulator.scenario import Chunking, StreamSpec
 
@@ -54,19 +55,24 @@ def _token_units(text: str) -> list[str]:
 
 def content_chunks(
     completion: Completion, spec: StreamSpec
-) -> Iterator[tuple[bool, dict[str, Any]]]:
+) -> Iterator[tuple[bool, dict[str, Any] | str]]:
     """Round-robin over the choices: (is a content piece, choice delta). Each choice starts
     with its role delta, which is not a piece (error_after and intervals count pieces). Each
-    delta is made when asked for (a lazy stream asks as it plays)."""
-    running = [(c.index, _choice_deltas(c, spec)) for c in completion.choices]
+    delta is made when asked for (a lazy stream asks as it plays). The content pieces of a
+    scenario's fixed text come as JSON text, serialised once per scenario (emulator.fixedtext);
+    every other delta as a dict."""
+    running = [(c.index, _choice_deltas(c, spec, completion)) for c in completion.choices]
     step = 0
     while running:
         still = []
         for index, deltas in running:
             found = next(deltas, None)
             if found is not None:
-                delta, logprobs = found
-                yield step > 0, completion.delta_choice(index, delta, logprobs=logprobs)
+                if isinstance(found, str):  # a fixed reply's piece, serialised once
+                    yield step > 0, found
+                else:
+                    delta, logprobs = found
+                    yield step > 0, completion.delta_choice(index, delta, logprobs=logprobs)
                 still.append((index, deltas))
         running = still
         step += 1
@@ -81,11 +87,15 @@ def piece_count(choices: Iterable[protocol.Choice], spec: StreamSpec) -> int:
 Delta = tuple[dict[str, Any], "list[dict[str, Any]] | None"]
 
 
-def _choice_deltas(choice: protocol.Choice, spec: StreamSpec) -> Iterator[Delta]:
+def _choice_deltas(
+    choice: protocol.Choice, spec: StreamSpec, completion: Completion | None = None
+) -> Iterator[Delta | str]:
     """The deltas of one choice with the logprobs entries each carries: role first (only
     there), reasoning then its reasoning_details, content (or refusal), annotations and images,
     then tool calls as docs/wire-format.md says (a full header, then index + argument
-    fragments)."""
+    fragments). Given `completion`, the content pieces of a fixed text (no logprobs) come as
+    their serialised stream choices, kept with the scenario: the same text `delta_choice` and
+    `dumps` would make."""
     split = spec.chunking
     calls = list(choice.tool_calls)
     first: dict[str, Any] = {"role": "assistant", "content": ""}
@@ -101,13 +111,17 @@ def _choice_deltas(choice: protocol.Choice, spec: StreamSpec) -> Iterator[Delta]
     for detail in choice.reasoning_details:
         yield {"reasoning_details": [dict(detail)]}, None
     if choice.content:
-        pieces = (
-            list(spec.chunks)
-            if spec.chunks is not None
-            and choice.index == 0
-            and "".join(spec.chunks) == choice.content
-            else split_text(choice.content, split)
-        )
+        fixed = choice.fixed
+        if (
+            completion is not None
+            and fixed is not None
+            and fixed.text is choice.content
+            and choice.logprobs is None
+        ):
+            yield from _fixed_pieces(fixed, choice, spec, completion)
+            yield from _after_content(choice, calls, first, split)
+            return
+        pieces = _pieces(choice, spec)
         per_piece = (
             logprobs.split_by_pieces(list(choice.logprobs), pieces)
             if choice.logprobs is not None
@@ -115,6 +129,42 @@ def _choice_deltas(choice: protocol.Choice, spec: StreamSpec) -> Iterator[Delta]
         )
         for piece, entries in zip(pieces, per_piece, strict=True):
             yield {"content": piece}, entries
+    yield from _after_content(choice, calls, first, split)
+
+
+def _pieces(choice: protocol.Choice, spec: StreamSpec) -> list[str]:
+    """The content pieces of `choice`: the scenario's `stream.chunks` when they make up its
+    content (choice 0), else its content cut by `spec.chunking`."""
+    content = choice.content or ""
+    if spec.chunks is not None and choice.index == 0 and "".join(spec.chunks) == content:
+        return list(spec.chunks)
+    return split_text(content, spec.chunking)
+
+
+def _fixed_pieces(
+    fixed: FixedText, choice: protocol.Choice, spec: StreamSpec, completion: Completion
+) -> tuple[str, ...]:
+    """The serialised stream choices of a fixed text's pieces, made once per key: everything
+    the pieces and their JSON depend on besides the text itself."""
+    index = choice.index
+    key = (index, completion.text_mode, spec.chunking, spec.chunks if index == 0 else None)
+
+    def make() -> tuple[str, ...]:
+        return tuple(
+            protocol.dumps(completion.delta_choice(index, {"content": piece}))
+            for piece in _pieces(choice, spec)
+        )
+
+    return fixed.choice_texts(key, make)
+
+
+def _after_content(
+    choice: protocol.Choice,
+    calls: list[protocol.ToolCall],
+    first: dict[str, Any],
+    split: Chunking,
+) -> Iterator[Delta]:
+    """A choice's deltas after its content: refusal, annotations, images, tool calls."""
     for piece in split_text(choice.refusal or "", split):
         yield {"refusal": piece}, None
     if choice.annotations:

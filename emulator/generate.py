@@ -103,7 +103,7 @@ class Generator:
             model=model,
             provider=provider,
             choices=choices,
-            usage=usage_for(request, choices, reply.usage, pricing, _fixed_counts(specs, choices)),
+            usage=usage_for(request, choices, reply.usage, pricing, _fixed_counts(choices)),
             pricing=pricing,
             system_fingerprint=reply.system_fingerprint,
             text_mode=request.is_prompt,
@@ -126,8 +126,8 @@ class Generator:
         content: str | None
         if spec.content is not None:
             content = self._render(spec.content, request, draw, rng)
-        elif reply.stream is not None and reply.stream.chunks is not None and index == 0:
-            content = "".join(reply.stream.chunks)
+        elif reply.stream is not None and reply.stream.fixed is not None and index == 0:
+            content = reply.stream.fixed.text
         elif spec.generates_content and not tool_calls:
             content = self._generated_content(request, rng)
         else:
@@ -141,14 +141,20 @@ class Generator:
         refusal = (
             self._render(spec.refusal, request, draw, rng) if spec.refusal is not None else None
         )
+        # The scenario's fixed text, while `content` is that very text (nothing cut it).
+        source = spec.fixed
+        if spec.content is None and reply.stream is not None:
+            source = reply.stream.fixed
+        fixed = source if source is not None and content is source.text else None
         truncated = False
         if spec.finish_reason is None:  # a scripted finish reason means: send it as written
             if content is not None:
                 content = cut_at_stop(content, request.stop)
             budget = Budget(request.max_tokens)
             reasoning = budget.fit(reasoning)
-            fixed = content is not None and content is spec.content
-            content = budget.fit(content, spec.content_tokens if fixed else None)
+            fixed = fixed if fixed is not None and content is fixed.text else None
+            content = budget.fit(content, fixed.tokens if fixed is not None else None)
+            fixed = fixed if fixed is not None and content is fixed.text else None
             refusal = budget.fit(refusal)
             tool_calls = budget.fit_calls(tool_calls)
             truncated = budget.exhausted
@@ -172,6 +178,7 @@ class Generator:
             annotations=spec.annotations,
             images=spec.images,
             logprobs=entries,
+            fixed=fixed,
         )
 
     def _render(self, text: str, request: ChatRequest, draw: Draw, rng: random.Random) -> str:
@@ -356,12 +363,7 @@ def _choice_tokens(choice: Choice, content_tokens: int | None = None) -> int:
     return (content_tokens or 0) + sum(tokens.count(t) for t in texts if t)
 
 
-def _fixed_counts(specs: Sequence[ChoiceSpec], choices: Sequence[Choice]) -> list[int | None]:
-    """Per choice, the tokens of its content when it is its spec's fixed text as written (no
-    template, stop sequence or max_tokens changed it), counted once per scenario; else None."""
-    return [
-        spec.content_tokens
-        if choice.content is not None and choice.content is spec.content
-        else None
-        for spec, choice in zip(specs, choices, strict=True)
-    ]
+def _fixed_counts(choices: Sequence[Choice]) -> list[int | None]:
+    """Per choice, the tokens of its content when it is its scenario's fixed text as written
+    (no template, stop sequence or max_tokens changed it), counted once per scenario; else None."""
+    return [c.fixed.tokens if c.fixed is not None else None for c in choices]

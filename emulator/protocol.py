@@ -10,7 +10,10 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emulator.fixedtext import FixedText
 
 ALNUM = string.ascii_letters + string.digits
 DONE = "[DONE]"
@@ -76,6 +79,9 @@ class Choice:
     annotations: tuple[Mapping[str, Any], ...] = ()  # url_citation items (web-search docs)
     images: tuple[str, ...] = ()  # image URLs, sent as [{type: image_url, image_url: {url}}]
     logprobs: tuple[dict[str, Any], ...] | None = None  # one entry per content token, or None
+    # The scenario's fixed text when `content` is that very text (not cut): its token count and
+    # chunk bodies are kept with it (emulator.fixedtext). Not part of the wire shape.
+    fixed: FixedText | None = field(default=None, compare=False, repr=False)
 
     def logprobs_json(self) -> dict[str, Any] | None:
         """`choices[].logprobs` (spec schema ChatTokenLogprobs), None when not requested."""
@@ -178,8 +184,11 @@ class Completion:
         """`{"id":...,"created":...,"choices":` serialised once for all of a stream's chunks."""
         return dumps(self._head("chat.completion.chunk"))[:-1] + ',"choices":'
 
-    def chunk_text(self, choices: list[dict[str, Any]]) -> str:
-        """The JSON text of `chunk(choices)` (no usage), built from the cached head."""
+    def chunk_text(self, choices: list[dict[str, Any]] | str) -> str:
+        """The JSON text of `chunk(choices)` (no usage), built from the cached head; a string
+        is one choice already serialised (a fixed reply's piece, emulator.fixedtext)."""
+        if isinstance(choices, str):
+            return self._chunk_prefix + "[" + choices + "]}"
         return self._chunk_prefix + dumps(choices) + "}"
 
     def delta_choice(

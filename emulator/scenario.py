@@ -15,6 +15,7 @@ from emulator.errors import error_object
 
 if TYPE_CHECKING:  # defined beside the code that applies them, which imports this model
     from .chaos import Chaos
+    from .fixedtext import FixedText
     from .fuzz import Fuzz
     from .normalize import Normalize
     from .quota import Limits
@@ -143,12 +144,12 @@ class ChoiceSpec:
     images: tuple[str, ...] = ()  # image URLs (http(s) or data URLs)
 
     @cached_property
-    def content_tokens(self) -> int:
-        """Tokens (o200k) in the fixed `content` (0 without one), counted on first use and kept
-        with the scenario: a fixed reply is not recounted per request."""
-        from emulator import tokens  # the model stays free of the tokenizer until it is asked
+    def fixed(self) -> FixedText | None:
+        """The fixed `content` kept with the scenario (None without one): its o200k token count
+        and its stream chunk bodies are made on first use, not per request."""
+        from emulator.fixedtext import FixedText  # the model stays light until it is asked
 
-        return tokens.count(self.content) if self.content else 0
+        return FixedText(self.content) if self.content is not None else None
 
     @property
     def generates_content(self) -> bool:
@@ -228,6 +229,14 @@ class StreamSpec:
     framing: Framing = field(default_factory=Framing)
     faults: StreamFaults | None = None  # first-class broken shapes (emulator.wirefaults)
     fuzz: Fuzz | None = None  # seeded random chunking and framing (emulator.fuzz)
+
+    @cached_property
+    def fixed(self) -> FixedText | None:
+        """`chunks` joined, kept with the scenario (None without them): the reply text of
+        choice 0, with its token count and chunk bodies made once (see `ChoiceSpec.fixed`)."""
+        from emulator.fixedtext import FixedText
+
+        return FixedText("".join(self.chunks)) if self.chunks is not None else None
 
 
 @dataclass(frozen=True)

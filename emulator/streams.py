@@ -86,7 +86,9 @@ def play_generated(b: StreamBuilder, defaults: StreamDefaults) -> Iterator[None]
             yield
         if (is_piece or b.data_events == 0) and stop_before_piece(b):
             return
-        b.data_text(completion.chunk_text([choice_json]))
+        b.data_text(
+            completion.chunk_text(choice_json if isinstance(choice_json, str) else [choice_json])
+        )
         if b.ended:
             return
         b.pieces_sent += is_piece
