@@ -11,7 +11,8 @@ runs), then jsonschema's request validator, then Faker (about 0.1 s each), one s
 moment. Done on the loop at such a moment, no stream is
 playing while they run (not even one that started after the check, as with a thread); requests
 arriving meanwhile wait for the step to end. Under a load that leaves no such moment, the steps
-run LATEST_S after start all the same.
+run LATEST_S after start all the same. After the last step, full garbage collections are run
+at quiet moments too, not by CPython in the middle of streams (emulator.quietgc).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from emulator import tokens
+from emulator import quietgc, tokens
 from emulator.handlers import EMULATOR
+from emulator.quietgc import QuietCollections
 
 FIRST_CHECK_S = 0.05
 CHECK_EVERY_S = 0.05
@@ -62,17 +64,30 @@ async def in_background(app: web.Application) -> None:
     ]
     pending: list[asyncio.TimerHandle] = []
 
+    def busy() -> bool:
+        return any(not task.done() for task in emulator.open_tasks)
+
+    collections = QuietCollections(loop.time, busy)
+
     def when_idle() -> None:
-        if any(not task.done() for task in emulator.open_tasks) and loop.time() < latest:
+        if busy() and loop.time() < latest:
             pending[:] = [loop.call_later(CHECK_EVERY_S, when_idle)]
             return
         steps.pop(0)()  # on the loop: no stream is playing, and none starts meanwhile
         if steps:
             pending[:] = [loop.call_later(CHECK_EVERY_S, when_idle)]
+        else:  # start-up's objects are frozen: from now on, full collections at quiet moments
+            collections.start()
+            pending[:] = [loop.call_later(quietgc.CHECK_EVERY_S, collect_when_quiet)]
+
+    def collect_when_quiet() -> None:
+        collections.tick()
+        pending[:] = [loop.call_later(quietgc.CHECK_EVERY_S, collect_when_quiet)]
 
     async def cancel(_app: web.Application) -> None:
         for handle in pending:
             handle.cancel()
+        collections.stop()
 
     pending.append(loop.call_later(FIRST_CHECK_S, when_idle))
     app.on_cleanup.append(cancel)

@@ -16,7 +16,7 @@ from emulator.chatrequest import ChatRequest
 from emulator.fixedtext import FixedText
 from emulator.generate import Draw, Generator
 from emulator.protocol import Completion
-from emulator.scenario import Chunking, ChoiceSpec, Reply, StreamSpec
+from emulator.scenario import ChoiceSpec, Chunking, Reply, StreamSpec
 from emulator.testing import EmulatorServer
 from emulator.timeline import Send, StreamDefaults
 
