@@ -107,6 +107,16 @@ class Observed:
     def complete(self) -> int:
         return sum(len(ts) == CHUNKS for ts in self.times)
 
+    def peak_live(self) -> int:
+        """The most streams sending content at one time (first to last content chunk): with
+        starts spread over more than a stream lasts, fewer than the streams of the run."""
+        edges = sorted(edge for ts in self.times if ts for edge in ((ts[0], 1), (ts[-1], -1)))
+        live = peak = 0
+        for _, step in edges:
+            live += step
+            peak = max(peak, live)
+        return peak
+
 
 # --- the client ----------------------------------------------------------------------------------
 
@@ -201,6 +211,7 @@ def row(o: Observed) -> list[object]:
         o.server,
         o.config.label,
         f"{o.complete()}/{o.config.streams}",
+        o.peak_live(),
         percentile(errors, 50),
         percentile(errors, 99),
         percentile(drifts, 50),
@@ -216,6 +227,7 @@ HEADERS = [
     "server",
     "streams x 50 chunks @ 10 ms",
     "complete",
+    "peak live",
     "gap err p50 ms",
     "gap err p99 ms",
     "drift p50 ms",
