@@ -15,6 +15,7 @@ caller supplies how pieces are cut and serialised.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 
 # Distinct (choice index, text mode, chunking) keys kept per text: a reply is played with one
@@ -28,12 +29,14 @@ class FixedText:
     Identity matters: the generator hands out this object's `text` itself, so a choice whose
     content `is` `text` was not cut by a stop sequence, max_tokens or a template."""
 
-    __slots__ = ("_choices", "_tokens", "text")
+    __slots__ = ("_choices", "_lock", "_tokens", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._tokens: int | None = None
         self._choices: dict[Hashable, tuple[str, ...]] = {}
+        # Streams are also built in worker threads (costly plans): additions are serialised.
+        self._lock = threading.Lock()
 
     @property
     def tokens(self) -> int:
@@ -48,10 +51,13 @@ class FixedText:
         """The serialised choices under `key`, made by `make()` on first use and kept."""
         found = self._choices.get(key)
         if found is None:
-            found = make()
-            if len(self._choices) >= MAX_KEYS:
-                self._choices.pop(next(iter(self._choices)))
-            self._choices[key] = found
+            with self._lock:
+                found = self._choices.get(key)
+                if found is None:
+                    found = make()
+                    if len(self._choices) >= MAX_KEYS:
+                        del self._choices[next(iter(self._choices))]
+                    self._choices[key] = found
         return found
 
     def __len__(self) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import threading
 from typing import Any
 
 import pytest
@@ -252,3 +253,26 @@ def test_through_a_socket_later_streams_send_the_same_bytes(
         if isinstance(d, dict) and d.get("choices")
     )
     assert content == TEXT
+
+
+def test_threads_adding_keys_at_once_keep_it_bounded_and_consistent() -> None:
+    """Eight threads adding and reading keys past MAX_KEYS at once: no error, at most MAX_KEYS
+    kept, and every key read back gives what its own maker made."""
+    fixed = FixedText("a b")
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for i in range(400):
+                key = (offset + i) % (fixedtext.MAX_KEYS * 3)
+                assert fixed.choice_texts(key, lambda key=key: (str(key),)) == (str(key),)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n * 17,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(fixed) <= fixedtext.MAX_KEYS
