@@ -118,9 +118,11 @@ def _choice_deltas(
             and fixed.text is choice.content
             and choice.logprobs is None
         ):
-            yield from _fixed_pieces(fixed, choice, spec, completion)
-            yield from _after_content(choice, calls, first, split)
-            return
+            texts = _fixed_pieces(fixed, choice, spec, completion)
+            if texts is not None:  # None: too long to keep, serialised below as it goes
+                yield from texts
+                yield from _after_content(choice, calls, first, split)
+                return
         pieces = _pieces(choice, spec)
         per_piece = (
             logprobs.split_by_pieces(list(choice.logprobs), pieces)
@@ -143,9 +145,10 @@ def _pieces(choice: protocol.Choice, spec: StreamSpec) -> list[str]:
 
 def _fixed_pieces(
     fixed: FixedText, choice: protocol.Choice, spec: StreamSpec, completion: Completion
-) -> tuple[str, ...]:
+) -> tuple[str, ...] | None:
     """The serialised stream choices of a fixed text's pieces, made once per key: everything
-    the pieces and their JSON depend on besides the text itself."""
+    the pieces and their JSON depend on besides the text itself; None when they are too long
+    to keep (emulator.fixedtext.MAX_KEPT_CHARS)."""
     index = choice.index
     key = (index, completion.text_mode, spec.chunking, spec.chunks if index == 0 else None)
 

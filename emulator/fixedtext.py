@@ -7,6 +7,8 @@ and the JSON of each piece's stream choice (`{"index":0,"delta":{"content":" w3"
 the chunk's head (`id`, `created`, `model`) does, and that is serialised once per stream
 (`Completion.chunk_text`). So the choice texts are made on the first stream that plays the
 reply and kept with its scenario; later streams splice them in (about 3 us less per chunk).
+What is kept per text is bounded in keys (MAX_KEYS) and in characters (MAX_KEPT_CHARS): a
+request's `n` cannot make a scenario hold one serialised copy of its text per choice.
 
 Its o200k token count is kept the same way (a `max_tokens` it fits under, and usage, need no
 encoding per request). Pure: no aiohttp; the tokenizer is imported on the first count; the
@@ -17,10 +19,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
+from typing import Any
 
 # Distinct (choice index, text mode, chunking) keys kept per text: a reply is played with one
 # chunking; the index grows with `n`. Past this many the oldest are dropped (bounded memory).
 MAX_KEYS = 64
+# Characters of serialised choices kept per text, all keys together: a piece's JSON is about 100
+# characters more than the piece, so one `n: 64` stream of a 14,000-character text cut by words
+# would otherwise pin about 25 MB. Past this the oldest keys are dropped; a key whose choices
+# alone are longer is not kept (its streams serialise each chunk as it goes, as without a kept
+# text).
+MAX_KEPT_CHARS = 1 << 20
+_MISSING: Any = object()
 
 
 class FixedText:
@@ -29,12 +39,14 @@ class FixedText:
     Identity matters: the generator hands out this object's `text` itself, so a choice whose
     content `is` `text` was not cut by a stop sequence, max_tokens or a template."""
 
-    __slots__ = ("_choices", "_lock", "_tokens", "text")
+    __slots__ = ("_choices", "_kept_chars", "_lock", "_tokens", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._tokens: int | None = None
-        self._choices: dict[Hashable, tuple[str, ...]] = {}
+        # key -> (serialised choices, their characters); None: too long to keep
+        self._choices: dict[Hashable, tuple[tuple[str, ...], int] | None] = {}
+        self._kept_chars = 0
         # Streams are also built in worker threads (costly plans): additions are serialised.
         self._lock = threading.Lock()
 
@@ -47,18 +59,35 @@ class FixedText:
             self._tokens = tokens.count(self.text) if self.text else 0
         return self._tokens
 
-    def choice_texts(self, key: Hashable, make: Callable[[], tuple[str, ...]]) -> tuple[str, ...]:
-        """The serialised choices under `key`, made by `make()` on first use and kept."""
-        found = self._choices.get(key)
-        if found is None:
+    def choice_texts(
+        self, key: Hashable, make: Callable[[], tuple[str, ...]]
+    ) -> tuple[str, ...] | None:
+        """The serialised choices under `key`, made by `make()` on first use and kept; None
+        when they are known to be too long to keep (MAX_KEPT_CHARS): the caller serialises
+        each piece itself, as it goes."""
+        kept = self._choices.get(key, _MISSING)
+        if kept is _MISSING:
             with self._lock:
-                found = self._choices.get(key)
-                if found is None:
-                    found = make()
-                    if len(self._choices) >= MAX_KEYS:
-                        del self._choices[next(iter(self._choices))]
-                    self._choices[key] = found
-        return found
+                kept = self._choices.get(key, _MISSING)
+                if kept is _MISSING:
+                    made = make()
+                    size = sum(map(len, made))
+                    keep = size <= MAX_KEPT_CHARS
+                    while self._choices and (
+                        len(self._choices) >= MAX_KEYS
+                        or (keep and self._kept_chars + size > MAX_KEPT_CHARS)
+                    ):
+                        dropped = self._choices.pop(next(iter(self._choices)))
+                        self._kept_chars -= dropped[1] if dropped is not None else 0
+                    self._choices[key] = (made, size) if keep else None
+                    self._kept_chars += size if keep else 0
+                    return made
+        return kept[0] if kept is not None else None
+
+    @property
+    def kept_chars(self) -> int:
+        """Characters of serialised choices kept, all keys together (at most MAX_KEPT_CHARS)."""
+        return self._kept_chars
 
     def __len__(self) -> int:
         """How many keys are kept (for tests and inspection)."""

@@ -276,3 +276,44 @@ def test_threads_adding_keys_at_once_keep_it_bounded_and_consistent() -> None:
         thread.join()
     assert errors == []
     assert len(fixed) <= fixedtext.MAX_KEYS
+
+
+def test_kept_characters_are_bounded_whatever_n(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streams with a large `n` keep at most MAX_KEPT_CHARS of serialised choices per text (the
+    oldest keys dropped), not one copy of the serialised text per choice, and send the same
+    bytes."""
+    monkeypatch.setattr(fixedtext, "MAX_KEPT_CHARS", 5_000)  # sized down: about 4 choices' worth
+    reply = Reply(choice=ChoiceSpec(content=TEXT), stream=StreamSpec(chunking=Chunking("chars", 2)))
+    generator = Generator()
+    for serial in range(2):
+        completion = generator.completion(reply, _request({"n": 8}), Draw(0, 1, serial, "n8"))
+        assert _bytes(completion, reply.stream, 0) == _bytes(_afresh(completion), reply.stream, 0)
+    fixed = reply.choice.fixed
+    assert fixed is not None
+    assert 0 < fixed.kept_chars <= 5_000
+    assert 0 < len(fixed) < 8
+
+
+def test_choices_too_long_to_keep_are_serialised_as_they_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A key whose serialised choices alone pass MAX_KEPT_CHARS is made once, not kept, and its
+    later streams serialise each chunk as it goes: same bytes, nothing kept."""
+    monkeypatch.setattr(fixedtext, "MAX_KEPT_CHARS", 500)
+    made: list[int] = []
+    real = deltas._pieces
+
+    def counted(*args: Any) -> list[str]:
+        made.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(deltas, "_pieces", counted)
+    reply = Reply(choice=ChoiceSpec(content=TEXT), stream=StreamSpec(chunking=Chunking("chars", 1)))
+    generator = Generator()
+    for serial in range(3):
+        completion = generator.completion(reply, _request({}), Draw(0, 1, serial, "long"))
+        assert _bytes(completion, reply.stream, 0) == _bytes(_afresh(completion), reply.stream, 0)
+    fixed = reply.choice.fixed
+    assert fixed is not None and fixed.kept_chars == 0
+    # the first stream's pieces made for keeping, the 2 later streams' cut as they go; 3 afresh
+    assert len(made) == 1 + 2 + 3
