@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator import __version__, childparse, export
+from emulator import __version__, childparse
 from emulator.catalogfile import parse_catalog
 from emulator.deadline import BudgetExceeded
 from emulator.errors import RequestError, ScenarioError
@@ -135,6 +135,8 @@ async def get_request_scenario(request: web.Request) -> web.Response:
     JSON when the Accept header asks for application/json; `?name=` names the scenario."""
     emulator = _admin(request, "name")
     entry = journal_entry(request, emulator)
+    from emulator import export  # on first use: not on the way to a server's first answer
+
     try:
         scenario = export.scenario_for(entry, request.query.get("name") or None)
     except export.ExportError as exc:

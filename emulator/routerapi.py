@@ -18,7 +18,6 @@ from aiohttp import web
 from emulator.catalog import CatalogModel
 from emulator.errors import RequestError
 from emulator.handlers import EMULATOR, check_auth
-from emulator.modelquery import parse_query
 
 
 def add_routes(app: web.Application) -> None:
@@ -36,6 +35,8 @@ async def models(request: web.Request) -> web.Response:
     """The catalog in the router's list shape, filtered, sorted and paged by the query."""
     emulator = request.app[EMULATOR]
     check_auth(request, emulator)
+    from emulator.modelquery import parse_query  # on first use (start-up)
+
     query = parse_query(request.query)
     return web.json_response(query.listing(emulator.served_catalog(), request.path))
 
@@ -44,6 +45,8 @@ async def models_count(request: web.Request) -> web.Response:
     """`{"data": {"count": N}}`: how many models `GET /models` lists for the same filters."""
     emulator = request.app[EMULATOR]
     check_auth(request, emulator)
+    from emulator.modelquery import parse_query  # on first use (start-up)
+
     selected = parse_query(request.query).select(emulator.served_catalog())
     return web.json_response({"data": {"count": len(selected)}})
 
