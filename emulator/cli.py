@@ -160,6 +160,9 @@ async def run_server(
         on_ready(None)
     else:
         print(f"chat-emulator serving on http://{shown}:{port}", flush=True)
+        from emulator import compilecache
+
+        compilecache.save()  # start-up's classes are made: the next start reuses their code
         print(f"  OpenAI base_url: http://{shown}:{port}/v1", flush=True)
         inspector = inspector_url(f"http://{shown}:{port}", config.admin_token)
         print(f"  inspector: {inspector}", flush=True)

@@ -52,7 +52,7 @@ def test_wheel_contains_schemas_and_scenarios(wheel: Path) -> None:
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "chat_emulator = emulator.pytest_plugin" in text
-    assert "chat-emulator = emulator.cli:main" in text
+    assert "chat-emulator = emulator.__main__:run" in text
 
 
 def test_installed_wheel_reaches_the_library(wheel: Path, tmp_path: Path) -> None:

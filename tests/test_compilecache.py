@@ -1,0 +1,136 @@
+"""The `chat-emulator` command's code cache for the methods `dataclasses` writes: the same
+classes either way, nothing compiled twice across starts, exactly what was used kept, a damaged
+file ignored, and nothing installed by `import emulator` or `create_app`."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from emulator import compilecache, diskcache
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("CHAT_EMULATOR_CACHE_DIR", str(tmp_path))
+    compilecache.uninstall()
+    yield tmp_path / "chat-emulator"
+    compilecache.uninstall()
+
+
+def _make_point() -> type:
+    @dataclasses.dataclass(frozen=True)
+    class Point:
+        """A frozen class with a default, as the emulator's models are."""
+
+        x: int
+        y: int = 2
+        tags: tuple[str, ...] = ()
+
+    return Point
+
+
+def _behaves(cls: type) -> None:
+    p = cls(1)
+    assert (p.x, p.y, p.tags) == (1, 2, ())
+    assert p == cls(1, 2) and p != cls(1, 3)
+    assert hash(p) == hash(cls(1, 2))
+    assert repr(p).endswith("Point(x=1, y=2, tags=())")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.x = 5
+
+
+def test_classes_are_the_same_and_nothing_is_compiled_twice(cache_dir: Path) -> None:
+    """A dataclass made with the cache installed behaves as without it; after `save`, a new
+    process's cache (here: installed afresh) compiles none of its methods again."""
+    first = compilecache.install()
+    _behaves(_make_point())
+    assert first.compiled >= 5  # __init__, __repr__, __eq__, __hash__, __setattr__, ...
+    compilecache.save()
+    files = list(cache_dir.glob("dataclass-code-*"))
+    assert len(files) == 1
+    compilecache.uninstall()
+    assert "exec" not in vars(dataclasses)
+    again = compilecache.install()
+    _behaves(_make_point())
+    assert again.compiled == 0
+    assert set(again.used) <= set(again.known)
+
+
+def test_only_what_was_used_is_kept(cache_dir: Path) -> None:
+    """`save` writes the code objects of this process only: texts of an earlier version that
+    were not used are dropped, and nothing is written when nothing was compiled."""
+    path = diskcache.cache_file(compilecache._cache_name())
+    assert path is not None
+    stale = "def __create_fn__():\n def gone(): pass\n return gone"
+    diskcache.write(path, {stale: compile(stale, "<string>", "exec")})
+    compilecache.install()
+    _make_point()
+    compilecache.save()
+    kept = diskcache.read(path)
+    assert stale not in kept and kept
+    written = path.stat().st_mtime_ns
+    compilecache.uninstall()
+    compilecache.install()
+    _make_point()
+    compilecache.save()
+    assert path.stat().st_mtime_ns == written
+
+
+def test_a_damaged_file_is_ignored(cache_dir: Path) -> None:
+    """A damaged cache file is not used: the methods are compiled as usual and the file is
+    written anew."""
+    path = diskcache.cache_file(compilecache._cache_name())
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x00" * 40)
+    cache = compilecache.install()
+    assert cache.known == {}
+    _behaves(_make_point())
+    assert cache.compiled > 0
+    compilecache.save()
+    assert diskcache.read(path)
+
+
+def test_non_text_exec_passes_through(cache_dir: Path) -> None:
+    """Code objects (not text) given to the installed exec run as the built-in exec runs them."""
+    cache = compilecache.install()
+    namespace: dict[str, object] = {}
+    cache(compile("x = 41 + 1", "<string>", "exec"), namespace)
+    assert namespace["x"] == 42
+    assert cache.compiled == 0
+
+
+def test_library_imports_leave_dataclasses_alone() -> None:
+    """Importing the package, the CLI module and the app (as the pytest plugin and library
+    users do) installs nothing: only the command's own process does."""
+    code = (
+        "import dataclasses, emulator, emulator.cli, emulator.app, emulator.testing;"
+        "from emulator.config import Config; emulator.app.create_app(Config());"
+        "print('exec' in vars(dataclasses))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_the_command_writes_the_cache_then_reuses_it(tmp_path: Path) -> None:
+    """`python -m emulator validate` writes the cache on its first run; a second run compiles
+    nothing new (the file is not rewritten) and prints the same."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("scenarios:\n  - name: hi\n    reply: {content: hello}\n")
+    env = {"CHAT_EMULATOR_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "emulator", "validate", str(scenario)]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert first.returncode == 0, first.stderr
+    (path,) = (tmp_path / "cache" / "chat-emulator").glob("dataclass-code-*")
+    written = path.stat().st_mtime_ns
+    second = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout
+    assert path.stat().st_mtime_ns == written
