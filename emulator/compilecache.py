@@ -17,6 +17,7 @@ pytest plugin and `create_app` leave `dataclasses` untouched.
 """
 
 from __future__ import annotations
+import __future__
 
 import builtins
 import dataclasses
@@ -26,6 +27,10 @@ from typing import Any
 from emulator import __version__, diskcache
 
 _real_exec = builtins.exec
+
+# What `from __future__ import annotations` gives code: never in what the built-in exec,
+# called from dataclasses' own code (which has no such import), compiles from the text.
+_POSTPONED = __future__.annotations.compiler_flag
 
 
 class CompiledOnce:
@@ -43,7 +48,9 @@ class CompiledOnce:
             return
         code = self.used.get(source) or self.known.get(source)
         if code is None:
-            code = compile(source, "<string>", "exec")
+            # dont_inherit: not this module's `from __future__ import annotations`, which
+            # would turn the methods' annotations into the texts of dataclasses' local names
+            code = compile(source, "<string>", "exec", dont_inherit=True)
             self.compiled += 1
         self.used[source] = code
         _real_exec(code, globals, locals)
@@ -63,7 +70,8 @@ def install() -> CompiledOnce:
         path = diskcache.cache_file(_cache_name())
         known = diskcache.read(path) if path is not None else None
         valid = isinstance(known, dict) and all(
-            isinstance(k, str) and isinstance(v, CodeType) for k, v in known.items()
+            isinstance(k, str) and isinstance(v, CodeType) and not v.co_flags & _POSTPONED
+            for k, v in known.items()
         )
         _installed = CompiledOnce(known if valid else {})  # type: ignore[arg-type]
         dataclasses.exec = _installed  # type: ignore[attr-defined]

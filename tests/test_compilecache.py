@@ -3,6 +3,7 @@ classes either way, nothing compiled twice across starts, exactly what was used 
 file ignored, and nothing installed by `import emulator` or `create_app`."""
 
 from __future__ import annotations
+import __future__
 
 import dataclasses
 import subprocess
@@ -134,3 +135,29 @@ def test_the_command_writes_the_cache_then_reuses_it(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout
     assert path.stat().st_mtime_ns == written
+
+
+def test_methods_keep_their_annotations(cache_dir: Path) -> None:
+    """`__init__`'s annotations are the fields' types, as without the cache (the cache's own
+    `from __future__ import annotations` must not reach the code it compiles)."""
+    bare = _make_point().__init__.__annotations__
+    compilecache.install()
+    cached = _make_point().__init__.__annotations__
+    assert cached == bare
+    assert cached["x"] == "int" and cached["return"] is None
+
+
+def test_code_compiled_with_postponed_annotations_is_not_used(cache_dir: Path) -> None:
+    """A file whose code was compiled with postponed annotations (an earlier build of the cache
+    wrote such files) is ignored: the methods are compiled anew and annotated as usual."""
+    compilecache.install()
+    _make_point()
+    used = dict(compilecache._installed.used)  # type: ignore[union-attr]
+    compilecache.uninstall()
+    path = diskcache.cache_file(compilecache._cache_name())
+    assert path is not None
+    postponed = __future__.annotations.compiler_flag
+    diskcache.write(path, {text: compile(text, "<string>", "exec", postponed) for text in used})
+    cache = compilecache.install()
+    assert cache.known == {}
+    assert _make_point().__init__.__annotations__["x"] == "int"
