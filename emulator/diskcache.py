@@ -56,8 +56,13 @@ def write(path: Path, value: Any) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-            tmp.write(hashlib.sha256(payload).digest() + payload)
-        os.replace(tmp.name, path)  # atomic: a concurrent reader sees the old file or the new
+            try:
+                tmp.write(hashlib.sha256(payload).digest() + payload)
+                tmp.close()
+                os.replace(tmp.name, path)  # atomic: a reader sees the old file or the new
+            except OSError:
+                os.unlink(tmp.name)  # e.g. a folder at `path`, a full disk: leave no litter
+                raise
     except OSError:
         return
 

@@ -161,3 +161,18 @@ def test_code_compiled_with_postponed_annotations_is_not_used(cache_dir: Path) -
     cache = compilecache.install()
     assert cache.known == {}
     assert _make_point().__init__.__annotations__["x"] == "int"
+
+
+def test_a_folder_in_the_files_place_leaves_no_temporary_files(cache_dir: Path) -> None:
+    """When the cache file cannot be replaced (a folder has its name), each start's attempt to
+    save leaves nothing behind in the cache folder: it would otherwise grow at every start."""
+    path = diskcache.cache_file(compilecache._cache_name())
+    assert path is not None
+    path.mkdir(parents=True)
+    for _ in range(2):
+        compilecache.uninstall()
+        cache = compilecache.install()
+        _behaves(_make_point())
+        assert cache.compiled > 0
+        compilecache.save()
+    assert sorted(p.name for p in cache_dir.iterdir()) == [path.name]
