@@ -156,12 +156,13 @@ async def run_server(
     await site.start()
     host, port = runner.addresses[0][:2]
     shown = f"[{host}]" if ":" in host else host
+    from emulator import compilecache
+
     if on_ready is not None:
         on_ready(None)
+        compilecache.save()  # a worker's classes too (its parent saved its own before forking)
     else:
         print(f"chat-emulator serving on http://{shown}:{port}", flush=True)
-        from emulator import compilecache
-
         compilecache.save()  # start-up's classes are made: the next start reuses their code
         print(f"  OpenAI base_url: http://{shown}:{port}/v1", flush=True)
         inspector = inspector_url(f"http://{shown}:{port}", config.admin_token)

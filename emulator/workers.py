@@ -23,6 +23,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from emulator import compilecache
 from emulator.inspection import inspector_url
 
 if TYPE_CHECKING:
@@ -61,6 +62,9 @@ def serve_workers(config: Config, scenarios: Sequence[Scenario]) -> int:
         print(f"error: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
         return 2
     port = holder.getsockname()[1]
+    # Saved now, the parent's compiled code is in the file before the workers save theirs
+    # (each: the parent's and its own): saved only at exit, the parent's would replace them.
+    compilecache.save()
     context = multiprocessing.get_context("fork")
     ready: Queue[tuple[int, str | None]] = context.Queue()
     workers: list[BaseProcess] = []

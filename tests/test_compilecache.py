@@ -6,8 +6,10 @@ from __future__ import annotations
 import __future__
 
 import dataclasses
+import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -176,3 +178,29 @@ def test_a_folder_in_the_files_place_leaves_no_temporary_files(cache_dir: Path) 
         assert cache.compiled > 0
         compilecache.save()
     assert sorted(p.name for p in cache_dir.iterdir()) == [path.name]
+
+
+def _serve_once(env: dict[str, str], *args: str) -> None:
+    """Start `python -m emulator serve`, wait for it to answer, stop it with SIGTERM."""
+    command = [sys.executable, "-m", "emulator", "serve", "--port", "0", *args]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().decode().split("serving on ")[1].split()[0]
+        with urllib.request.urlopen(f"{url}/_emulator/health", timeout=10) as reply:
+            assert reply.status == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+
+
+def test_workers_keep_their_code_too(tmp_path: Path) -> None:
+    """After one `serve --workers 2`, the file holds the code its workers compiled as well: a
+    plain `serve` (which makes the same classes) compiles nothing and does not rewrite it."""
+    env = {"CHAT_EMULATOR_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    _serve_once(env, "--workers", "2")
+    (path,) = (tmp_path / "chat-emulator").glob("dataclass-code-*")
+    written = path.stat().st_mtime_ns
+    _serve_once(env)
+    assert path.stat().st_mtime_ns == written
