@@ -12,7 +12,7 @@ cache next to the vocabulary (`emulator.diskcache`: named by Python version, che
 ignored when damaged: the code is then compiled as usual). Like Python's own bytecode caches,
 what is kept is code compiled from this installation's source.
 
-Only the command's own process installs it (`emulator.cli.main`); `import emulator`, the
+Only the command's own process installs it (`emulator.__main__.run`); `import emulator`, the
 pytest plugin and `create_app` leave `dataclasses` untouched.
 """
 
