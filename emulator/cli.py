@@ -158,17 +158,19 @@ async def run_server(
     shown = f"[{host}]" if ":" in host else host
     from emulator import compilecache
 
+    # Start-up's classes are made: the next start reuses their code (a worker's too; its parent
+    # saved its own before forking). Saved, and SIGINT/SIGTERM watched, before the server says
+    # it is ready: a supervisor that stops it as soon as it is ready gets a clean stop.
+    compilecache.save()
+    stop = asyncio.Event()
+    _watch_signals(asyncio.get_running_loop(), stop)
     if on_ready is not None:
         on_ready(None)
-        compilecache.save()  # a worker's classes too (its parent saved its own before forking)
     else:
         print(f"chat-emulator serving on http://{shown}:{port}", flush=True)
-        compilecache.save()  # start-up's classes are made: the next start reuses their code
         print(f"  OpenAI base_url: http://{shown}:{port}/v1", flush=True)
         inspector = inspector_url(f"http://{shown}:{port}", config.admin_token)
         print(f"  inspector: {inspector}", flush=True)
-    stop = asyncio.Event()
-    _watch_signals(asyncio.get_running_loop(), stop)
     watcher = _start_watcher(app, config) if config.watch else None
     try:
         await stop.wait()

@@ -204,3 +204,19 @@ def test_workers_keep_their_code_too(tmp_path: Path) -> None:
     written = path.stat().st_mtime_ns
     _serve_once(env)
     assert path.stat().st_mtime_ns == written
+
+
+def test_sigterm_as_soon_as_ready_stops_cleanly_on_a_first_start(tmp_path: Path) -> None:
+    """A first start (empty cache) stopped by SIGTERM right after its "serving on" line exits 0
+    and leaves the cache file written, no temporary file (it was killed while saving)."""
+    env = {"CHAT_EMULATOR_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "emulator", "serve", "--port", "0"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    assert b"serving on" in proc.stdout.readline()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    (path,) = (tmp_path / "chat-emulator").glob("dataclass-code-*")
+    assert diskcache.read(path)
+    assert not list((tmp_path / "chat-emulator").glob("tmp*"))
