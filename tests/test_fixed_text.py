@@ -215,34 +215,31 @@ def live() -> Any:
         yield server
 
 
+def _load_fixed(live: EmulatorServer) -> None:
+    """A fresh server state (seed 5, no waits) with one fixed reply cut every 4 characters."""
+    live.reset()
+    live.configure(seed=5, time_scale=0)
+    live.add(
+        {
+            "name": "fixed",
+            "match": {"last_role": "user"},
+            "reply": {"content": TEXT, "stream": {"chunking": {"chars": 4}}},
+        }
+    )
+
+
 def test_through_a_socket_later_streams_send_the_same_bytes(
     live: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Over a real socket, streams of a fixed reply (first and later) send the bytes of the same
     stream serialised afresh (the kept bodies switched off), seed for seed."""
-    live.reset()
-    live.configure(seed=5, time_scale=0)
-    live.add(
-        {
-            "name": "fixed",
-            "match": {"last_role": "user"},
-            "reply": {"content": TEXT, "stream": {"chunking": {"chars": 4}}},
-        }
-    )
+    _load_fixed(live)
     kept = [rawsse.post(live.port, rawsse.stream_body()) for _ in range(3)]
     real = deltas._choice_deltas
     monkeypatch.setattr(
         deltas, "_choice_deltas", lambda choice, spec, completion=None: real(choice, spec)
     )
-    live.reset()
-    live.configure(seed=5, time_scale=0)
-    live.add(
-        {
-            "name": "fixed",
-            "match": {"last_role": "user"},
-            "reply": {"content": TEXT, "stream": {"chunking": {"chars": 4}}},
-        }
-    )
+    _load_fixed(live)
     afresh = [rawsse.post(live.port, rawsse.stream_body()) for _ in range(3)]
     assert [[p.data for p in a.pieces] for a in kept] == [
         [p.data for p in a.pieces] for a in afresh
